@@ -1,0 +1,16 @@
+import { PortSetting, readEnvConfig, UrlSetting } from '@loa/protocols';
+import { type Static, Type } from '@sinclair/typebox';
+
+/** Every setting of the controller, read from the environment with loopback defaults. */
+export const ControllerConfigSchema = Type.Object({
+  DATABASE_URL: UrlSetting(['postgresql', 'postgres'], 'postgresql://postgres@127.0.0.1:5432/loa', 'PostgreSQL database'),
+  REDIS_URL: UrlSetting(['redis', 'rediss'], 'redis://127.0.0.1:6379', 'Redis for BullMQ jobs'),
+  MQTT_URL: UrlSetting(['mqtt', 'mqtts', 'ws', 'wss'], 'mqtt://127.0.0.1:1883', 'MQTT 5 broker'),
+  HTTP_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the HTTP API listens on' }),
+  HTTP_PORT: PortSetting(8080, 'Port of the HTTP API and dashboard'),
+});
+export type ControllerConfig = Static<typeof ControllerConfigSchema>;
+
+export function loadControllerConfig(env: Record<string, string | undefined> = process.env): ControllerConfig {
+  return readEnvConfig(ControllerConfigSchema, env);
+}

@@ -1,0 +1,6 @@
+export * from './priorities.js';
+export * from './risk-levels.js';
+export * from './hazards.js';
+export * from './languages.js';
+export * from './area-levels.js';
+export * from './alert-status.js';
