@@ -3,7 +3,11 @@ import { type Static, Type } from '@sinclair/typebox';
 
 /** Every setting of the controller, read from the environment with loopback defaults. */
 export const ControllerConfigSchema = Type.Object({
-  DATABASE_URL: UrlSetting(['postgresql', 'postgres'], 'postgresql://postgres@127.0.0.1:5432/loa', 'PostgreSQL database'),
+  DATABASE_URL: UrlSetting(
+    ['postgresql', 'postgres'],
+    'postgresql://postgres@127.0.0.1:5432/loa',
+    'PostgreSQL database',
+  ),
   REDIS_URL: UrlSetting(['redis', 'rediss'], 'redis://127.0.0.1:6379', 'Redis for BullMQ jobs'),
   MQTT_URL: UrlSetting(['mqtt', 'mqtts', 'ws', 'wss'], 'mqtt://127.0.0.1:1883', 'MQTT 5 broker'),
   HTTP_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the HTTP API listens on' }),

@@ -46,7 +46,7 @@ export function provisionBody(): CommandBody<'schedule.provision'> {
     horizonStart: NOW,
     horizonEnd: NOW + 7 * 86_400_000,
     items: [{ ...item(), startAt: NOW + 3_600_000 }],
-    assets: [{ sha256: SHA, url: '/assets/' + SHA, bytes: 90_000, durationMs: 30_000, mime: 'audio/ogg; codecs=opus' }],
+    assets: [{ sha256: SHA, url: `/assets/${SHA}`, bytes: 90_000, durationMs: 30_000, mime: 'audio/ogg; codecs=opus' }],
   };
 }
 

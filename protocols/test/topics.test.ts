@@ -1,5 +1,3 @@
-import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
 import {
   controllerAcl,
   parseTopic,
@@ -12,6 +10,8 @@ import {
   topicMatches,
   topics,
 } from '@loa/protocols';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
 import { AREAS, RECEIVER } from './fixtures.js';
 
 const receiverIds = fc.stringMatching(/^[a-z0-9][a-z0-9_-]{0,63}$/);
@@ -58,7 +58,13 @@ describe('topics', () => {
         if (parsed) expect(topic.startsWith('loa/v1/')).toBe(true);
       }),
     );
-    for (const t of ['loa/v2/rx/a/state', 'loa/v1/rx/a/state/extra', 'loa/v1/cmd/hamlet/1', 'loa/v1/rx/A/state', 'loa/v1/rx/+/state']) {
+    for (const t of [
+      'loa/v2/rx/a/state',
+      'loa/v1/rx/a/state/extra',
+      'loa/v1/cmd/hamlet/1',
+      'loa/v1/rx/A/state',
+      'loa/v1/rx/+/state',
+    ]) {
       expect(parseTopic(t), t).toBeNull();
     }
   });
@@ -66,7 +72,9 @@ describe('topics', () => {
   it('builds subscription filters and shared subscriptions', () => {
     expect(topicFilter('receiverEvents')).toBe('loa/v1/rx/+/events');
     expect(topicFilter('areaCommand')).toBe('loa/v1/cmd/+/+');
-    expect(sharedSubscription('controllers', topicFilter('receiverEvents'))).toBe('$share/controllers/loa/v1/rx/+/events');
+    expect(sharedSubscription('controllers', topicFilter('receiverEvents'))).toBe(
+      '$share/controllers/loa/v1/rx/+/events',
+    );
     expect(() => sharedSubscription('a/b', 'x')).toThrow(TopicParamError);
   });
 

@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest';
 import {
   AREA_LEVELS,
   comparePriority,
@@ -11,6 +10,7 @@ import {
   priorityRank,
   RISK_LEVEL_INFO,
 } from '@loa/protocols';
+import { describe, expect, it } from 'vitest';
 
 describe('vocabulary', () => {
   it('orders priorities normal < priority < live < emergency', () => {
@@ -36,8 +36,27 @@ describe('vocabulary', () => {
   });
 
   it('names every required language with a three-letter ISO 639-3 code', () => {
-    for (const required of ['Hmong', 'Dao', 'Tai', 'Rade', 'Jarai', 'Bahnar', 'Sedang', 'Koho', 'Cham', 'Khmer', 'Mnong', 'Katu', 'Tày', 'Nùng', 'Mường']) {
-      expect(Object.values(LANGUAGES).some((l) => l.en.includes(required)), required).toBe(true);
+    for (const required of [
+      'Hmong',
+      'Dao',
+      'Tai',
+      'Rade',
+      'Jarai',
+      'Bahnar',
+      'Sedang',
+      'Koho',
+      'Cham',
+      'Khmer',
+      'Mnong',
+      'Katu',
+      'Tày',
+      'Nùng',
+      'Mường',
+    ]) {
+      expect(
+        Object.values(LANGUAGES).some((l) => l.en.includes(required)),
+        required,
+      ).toBe(true);
     }
     for (const [code, names] of Object.entries(LANGUAGES)) {
       expect(code).toMatch(/^[a-z]{3}$/);

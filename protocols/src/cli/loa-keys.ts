@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Manages the controller's Ed25519 command-signing keys.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { generateSigningKey, loadSigningKey, trustedKeyFor, type PrivateKeyJwk } from '../signing/keys.js';
+import { generateSigningKey, loadSigningKey, type PrivateKeyJwk, trustedKeyFor } from '../signing/keys.js';
 
 const USAGE = `usage:
   loa-keys generate <private-key-file>   create a new signing key (file mode 0600) and print its trusted-key entry

@@ -1,5 +1,5 @@
 import { type Static, type TObject, Type } from '@sinclair/typebox';
-import { ItemId, Sha256Hex, SessionId, ShortText, UnixMs, Volume } from '../messages/common.js';
+import { ItemId, SessionId, Sha256Hex, ShortText, UnixMs, Volume } from '../messages/common.js';
 import { AlertStatusSchema } from '../vocabulary/alert-status.js';
 import { HazardSchema } from '../vocabulary/hazards.js';
 import { LanguageCodeSchema } from '../vocabulary/languages.js';
@@ -112,7 +112,10 @@ export const LiveStopBody = Type.Object(
   { $id: 'LiveStopBody', additionalProperties: false },
 );
 
-export const DeviceVolumeBody = Type.Object({ volume: Volume }, { $id: 'DeviceVolumeBody', additionalProperties: false });
+export const DeviceVolumeBody = Type.Object(
+  { volume: Volume },
+  { $id: 'DeviceVolumeBody', additionalProperties: false },
+);
 
 /** Silent test: self-check without sound (amplifier, line). Audible: a short tone. */
 export const DeviceTestBody = Type.Object(

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { AreaCode, ISSUER_PATTERN, ReceiverId, UnixMs, Uuid, VersionField } from '../messages/common.js';
-import { AreaLevelSchema } from '../vocabulary/area-levels.js';
 import { SignatureFields } from '../signing/signature-fields.js';
+import { AreaLevelSchema } from '../vocabulary/area-levels.js';
 import { COMMAND_KINDS } from './bodies.js';
 
 export const ReceiverTarget = Type.Object(
@@ -12,7 +12,7 @@ export const AreaTarget = Type.Object(
   { type: Type.Literal('area'), level: AreaLevelSchema, areaCode: AreaCode },
   { additionalProperties: false },
 );
-export const CommandTarget = Type.Union([ReceiverTarget, AreaTarget], { title: 'CommandTarget', });
+export const CommandTarget = Type.Union([ReceiverTarget, AreaTarget], { title: 'CommandTarget' });
 export type CommandTarget = Static<typeof CommandTarget>;
 
 /**

@@ -24,7 +24,10 @@ export function PortSetting(defaultValue: number, description: string) {
   return Type.Integer({ minimum: 0, maximum: 65535, default: defaultValue, description });
 }
 
-export function readEnvConfig<T extends TObject>(schema: T, env: Record<string, string | undefined> = process.env): Static<T> {
+export function readEnvConfig<T extends TObject>(
+  schema: T,
+  env: Record<string, string | undefined> = process.env,
+): Static<T> {
   const raw: Record<string, unknown> = {};
   for (const [name, property] of Object.entries(schema.properties)) {
     const value = env[name];

@@ -88,7 +88,8 @@ export function decodeLivePacket(data: Uint8Array, sessionId: string, keys: Trus
   if (data.byteLength < HEADER + 1 + 64) return malformed('packet too short');
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buf.readUInt16BE(0) !== MAGIC) return malformed('bad magic');
-  if (buf.readUInt8(2) !== VERSION) return { ok: false, reason: 'unsupported_version', detail: `version ${buf.readUInt8(2)}` };
+  if (buf.readUInt8(2) !== VERSION)
+    return { ok: false, reason: 'unsupported_version', detail: `version ${buf.readUInt8(2)}` };
   const flags = buf.readUInt8(3);
   if (flags > 1) return malformed('unknown flags');
   const frameMs = buf.readUInt8(16);
@@ -100,7 +101,8 @@ export function decodeLivePacket(data: Uint8Array, sessionId: string, keys: Trus
   for (let i = 0; i < count; i++) {
     if (offset + 2 > buf.length) return malformed('truncated frame length');
     const length = buf.readUInt16BE(offset);
-    if (length < 1 || length > MAX_FRAME_BYTES || offset + 2 + length > buf.length) return malformed('bad frame length');
+    if (length < 1 || length > MAX_FRAME_BYTES || offset + 2 + length > buf.length)
+      return malformed('bad frame length');
     frames.push(buf.subarray(offset + 2, offset + 2 + length));
     offset += 2 + length;
   }
@@ -119,6 +121,12 @@ export function decodeLivePacket(data: Uint8Array, sessionId: string, keys: Trus
   if (!Number.isFinite(captureTs)) return malformed('bad captureTs');
   return {
     ok: true,
-    packet: { seq: buf.readUInt32BE(4), captureTs, frameMs: frameMs as LivePacket['frameMs'], last: flags === 1, frames },
+    packet: {
+      seq: buf.readUInt32BE(4),
+      captureTs,
+      frameMs: frameMs as LivePacket['frameMs'],
+      last: flags === 1,
+      frames,
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { parseJsonPayload, type DecodeOptions } from '../validation/decode.js';
+import { type DecodeOptions, parseJsonPayload } from '../validation/decode.js';
 import { type Validated, validate } from '../validation/validate.js';
 import { EVENT_SCHEMAS, type ReceiverEvent } from './events.js';
 

@@ -1,9 +1,9 @@
 import { type Static, type TObject, Type } from '@sinclair/typebox';
-import { ItemId, ReceiverId, Sha256Hex, ShortText, UnixMs, Uuid, VersionField } from './common.js';
-import { FaultCodeSchema } from './faults.js';
+import { RefusalReasonSchema } from '../signing/reasons.js';
 import { LanguageCodeSchema } from '../vocabulary/languages.js';
 import { PrioritySchema } from '../vocabulary/priorities.js';
-import { RefusalReasonSchema } from '../signing/reasons.js';
+import { ItemId, ReceiverId, Sha256Hex, ShortText, UnixMs, Uuid, VersionField } from './common.js';
+import { FaultCodeSchema } from './faults.js';
 
 /** Fields every event carries; `eventId` makes ingest idempotent (QoS 1 may redeliver). */
 const eventHead = {
@@ -76,11 +76,7 @@ export const CacheEvent = Type.Object(
     ...eventHead,
     type: Type.Literal('cache'),
     sha256: Sha256Hex,
-    state: Type.Union([
-      Type.Literal('ready'),
-      Type.Literal('failed'),
-      Type.Literal('evicted'),
-    ]),
+    state: Type.Union([Type.Literal('ready'), Type.Literal('failed'), Type.Literal('evicted')]),
     bytes: Type.Optional(Type.Integer({ minimum: 0 })),
     reason: Type.Optional(ShortText),
   },

@@ -19,5 +19,5 @@ export type FaultCode = (typeof FAULT_CODES)[number];
 
 export const FaultCodeSchema = Type.Union(
   FAULT_CODES.map((c) => Type.Literal(c)),
-  { title: 'FaultCode', },
+  { title: 'FaultCode' },
 );

@@ -1,7 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox';
+import { PrioritySchema } from '../vocabulary/priorities.js';
 import { ItemId, ReceiverId, UnixMs, VersionField, Volume } from './common.js';
 import { FaultCodeSchema } from './faults.js';
-import { PrioritySchema } from '../vocabulary/priorities.js';
 
 /** Periodic health report; also the receiver's heartbeat (presence). */
 export const Telemetry = Type.Object(
@@ -22,9 +22,7 @@ export const Telemetry = Type.Object(
     ),
     network: Type.Object(
       {
-        type: Type.Union(
-          ['2g', '3g', '4g', '5g', 'ethernet', 'wifi', 'unknown'].map((t) => Type.Literal(t)),
-        ),
+        type: Type.Union(['2g', '3g', '4g', '5g', 'ethernet', 'wifi', 'unknown'].map((t) => Type.Literal(t))),
         rssiDbm: Type.Optional(Type.Number({ minimum: -150, maximum: 0 })),
         operator: Type.Optional(Type.String({ maxLength: 64 })),
       },

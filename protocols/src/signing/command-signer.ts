@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type CommandBody, type CommandKind, COMMAND_BODIES } from '../commands/bodies.js';
+import { COMMAND_BODIES, type CommandBody, type CommandKind } from '../commands/bodies.js';
 import type { CommandEnvelope, CommandTarget } from '../commands/envelope.js';
 import { PROTOCOL_VERSION } from '../messages/common.js';
 import { formatIssues, validate } from '../validation/validate.js';

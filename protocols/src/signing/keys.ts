@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { Type, type Static } from '@sinclair/typebox';
+import { type Static, Type } from '@sinclair/typebox';
 import { validate } from '../validation/validate.js';
 
 const B64URL = '^[A-Za-z0-9_-]+$';
@@ -64,7 +64,8 @@ export function loadSigningKey(jwk: unknown): SigningKey {
   const derivedX = (createPublicKey(privateKey).export({ format: 'jwk' }) as { x: string }).x;
   if (derivedX !== key.x) throw new Error('invalid signing key: public part does not match private part');
   const keyId = keyIdOf(key.x);
-  if (key.kid !== undefined && key.kid !== keyId) throw new Error(`invalid signing key: kid is not the key's thumbprint ${keyId}`);
+  if (key.kid !== undefined && key.kid !== keyId)
+    throw new Error(`invalid signing key: kid is not the key's thumbprint ${keyId}`);
   return { keyId, privateKey };
 }
 

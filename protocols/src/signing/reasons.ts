@@ -24,5 +24,5 @@ export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 export const RefusalReasonSchema = Type.Union(
   REFUSAL_REASONS.map((r) => Type.Literal(r)),
-  { title: 'RefusalReason', },
+  { title: 'RefusalReason' },
 );

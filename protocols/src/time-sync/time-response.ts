@@ -1,12 +1,17 @@
+import { PROTOCOL_VERSION } from '../messages/common.js';
 import type { SigningKey, TrustedKeySet } from '../signing/keys.js';
 import { checkDocumentSignature, signDocument } from '../signing/signed-document.js';
 import { decodeMessage } from '../validation/decode.js';
 import { formatIssues } from '../validation/validate.js';
-import { PROTOCOL_VERSION } from '../messages/common.js';
 import { type TimeRequest, TimeResponse } from './messages.js';
 
 /** The controller's signed answer to a time request; t1 = receipt, t2 = now. */
-export function answerTimeRequest(request: TimeRequest, t1: number, key: SigningKey, now: () => number = Date.now): TimeResponse {
+export function answerTimeRequest(
+  request: TimeRequest,
+  t1: number,
+  key: SigningKey,
+  now: () => number = Date.now,
+): TimeResponse {
   const unsigned = {
     v: PROTOCOL_VERSION,
     receiverId: request.receiverId,
@@ -36,7 +41,9 @@ export function checkTimeResponse(
   const response = decoded.value;
   const signature = checkDocumentSignature(response, expect.keys);
   if (signature !== 'ok') return { ok: false, reason: signature, detail: `key ${response.keyId}` };
-  if (response.receiverId !== expect.receiverId) return { ok: false, reason: 'wrong_target', detail: response.receiverId };
-  if (!expect.pendingNonces.delete(response.nonce)) return { ok: false, reason: 'replayed', detail: 'nonce not pending' };
+  if (response.receiverId !== expect.receiverId)
+    return { ok: false, reason: 'wrong_target', detail: response.receiverId };
+  if (!expect.pendingNonces.delete(response.nonce))
+    return { ok: false, reason: 'replayed', detail: 'nonce not pending' };
   return { ok: true, response };
 }

@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { type ValidationIssue, type Validated, validate } from './validate.js';
+import { type Validated, type ValidationIssue, validate } from './validate.js';
 
 /** Default upper bound for one JSON message on the wire. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 256 * 1024;

@@ -50,10 +50,12 @@ function summarise(errors: readonly ErrorObject[]): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
-    const issue = error.keyword === 'const' && errors.some((e) => e.keyword === 'anyOf' && e.instancePath === error.instancePath)
-      ? { path: error.instancePath, message: `${error.instancePath || 'message'} is not one of the allowed values` }
-      : describe(error);
-    if (error.keyword === 'anyOf' && errors.some((e) => e !== error && e.instancePath.startsWith(error.instancePath))) continue;
+    const issue =
+      error.keyword === 'const' && errors.some((e) => e.keyword === 'anyOf' && e.instancePath === error.instancePath)
+        ? { path: error.instancePath, message: `${error.instancePath || 'message'} is not one of the allowed values` }
+        : describe(error);
+    if (error.keyword === 'anyOf' && errors.some((e) => e !== error && e.instancePath.startsWith(error.instancePath)))
+      continue;
     if (seen.has(issue.message)) continue;
     seen.add(issue.message);
     issues.push(issue);

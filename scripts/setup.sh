@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Everything the project needs before it can run or be tested, on a fresh Debian
+# machine or an existing one: Node check, backing services, npm packages, build.
+# Idempotent; each step says what it did.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20.19 or newer is required (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+
+bash scripts/services.sh up
+
+# Reinstall only when the lockfile changed since the last install (or on a clean checkout).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  echo "setup: npm packages up to date"
+fi
+
+echo "setup: building (tsc -b)"
+npx tsc -b
