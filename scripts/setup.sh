@@ -13,10 +13,13 @@ fi
 
 bash scripts/services.sh up
 
-# Reinstall only when the lockfile changed since the last install (or on a clean checkout).
+# Install only when the lockfile changed since the last install (or on a clean checkout).
+# `npm install` (which installs the locked versions) rather than `npm ci`: the registry
+# these machines reach lacks some other platforms' optional binaries (Biome for macOS and
+# Windows), so the lockfile cannot list them and `npm ci` would refuse it as out of sync.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "setup: installing npm packages (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "setup: installing npm packages (npm install, locked versions)"
+  npm install --no-audit --no-fund --loglevel=error
 else
   echo "setup: npm packages up to date"
 fi
