@@ -667,38 +667,28 @@ mosquitto_stop() {
 # ---------------------------------------------------------------------------
 # Commands
 
+# Ensures one service: starts it when it is ours to run (loopback), else only checks it.
+ensure_service() {
+  local name=$1 host=$2 port=$3
+  shift 3
+  if is_loopback "$host"; then
+    local step
+    for step in "$@"; do "$step"; done
+  elif port_open "$host" "$port"; then
+    say "$name" "external, reachable on $(hp "$host" "$port") (nothing to do)"
+  else
+    warn "$name" "external, NOT reachable on $(hp "$host" "$port")"
+    return 1
+  fi
+}
+
 cmd_up() {
   local rc=0
   load_config
   take_lock
-
-  if is_loopback "$PG_HOST"; then
-    pg_ensure_running
-    pg_ensure_database
-  elif port_open "$PG_HOST" "$PG_PORT"; then
-    say postgresql "external, reachable on $(hp "$PG_HOST" "$PG_PORT") (nothing to do)"
-  else
-    warn postgresql "external, NOT reachable on $(hp "$PG_HOST" "$PG_PORT")"
-    rc=1
-  fi
-
-  if is_loopback "$REDIS_HOST"; then
-    redis_ensure_running
-  elif port_open "$REDIS_HOST" "$REDIS_PORT"; then
-    say redis "external, reachable on $(hp "$REDIS_HOST" "$REDIS_PORT") (nothing to do)"
-  else
-    warn redis "external, NOT reachable on $(hp "$REDIS_HOST" "$REDIS_PORT")"
-    rc=1
-  fi
-
-  if is_loopback "$MQTT_HOST"; then
-    mosquitto_ensure_running
-  elif port_open "$MQTT_HOST" "$MQTT_PORT"; then
-    say mosquitto "external, reachable on $(hp "$MQTT_HOST" "$MQTT_PORT") (nothing to do)"
-  else
-    warn mosquitto "external, NOT reachable on $(hp "$MQTT_HOST" "$MQTT_PORT")"
-    rc=1
-  fi
+  ensure_service postgresql "$PG_HOST" "$PG_PORT" pg_ensure_running pg_ensure_database || rc=1
+  ensure_service redis "$REDIS_HOST" "$REDIS_PORT" redis_ensure_running || rc=1
+  ensure_service mosquitto "$MQTT_HOST" "$MQTT_PORT" mosquitto_ensure_running || rc=1
   return "$rc"
 }
 

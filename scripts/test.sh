@@ -16,6 +16,7 @@ report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" || status=$?
+# shellcheck disable=SC2016 # the JavaScript is single-quoted on purpose
 node -e '
   const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
   const skipped = r.numPendingTests + r.numTodoTests;
