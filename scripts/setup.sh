@@ -24,5 +24,11 @@ else
   echo "setup: npm packages up to date"
 fi
 
+echo "setup: generating the database client (prisma generate)"
+npm run --silent db:generate --workspace controller >/dev/null
+
+echo "setup: applying database migrations (prisma migrate deploy)"
+npm run --silent db:migrate --workspace controller
+
 echo "setup: building (tsc -b)"
 npx tsc -b

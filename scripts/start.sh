@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 bash scripts/services.sh status
-echo "start: services are up and every package is built."
-echo "start: nothing long-running exists yet: the controller arrives with [2/8], the simulated fleet with [4/8]."
+npm run --silent db:seed --workspace controller
+echo "start: services are up, the database holds the demo province, every package is built."
+echo "start: nothing long-running exists yet: the controller's API arrives with [2/8], the simulated fleet with [4/8]."
