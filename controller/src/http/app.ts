@@ -1,0 +1,85 @@
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Principal } from '../access/principal.js';
+import { areaRoutes } from '../areas/area-routes.js';
+import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
+import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
+import type { Database } from '../database/client.js';
+import { healthRoutes } from '../health/health-routes.js';
+import { receiverRoutes } from '../receivers/receiver-routes.js';
+import { Problem, problemHandler } from './problem.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export interface AppOptions {
+  db: Database;
+  redis: Redis;
+  logger?: boolean;
+  sessionTtlMs?: number;
+  /** Sign-in attempts per client address per minute, counted in Redis across instances. */
+  loginRateLimit?: number;
+  /** Redis key prefix of the rate-limit counters (tests use their own). */
+  rateLimitNamespace?: string;
+}
+
+/** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { db, redis } = options;
+  const app = Fastify({ logger: options.logger ?? false, trustProxy: true }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler(problemHandler);
+  app.setNotFoundHandler((request, reply) =>
+    problemHandler(new Problem(404, 'Not Found', `no route ${request.method} ${request.url}`), request, reply),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Loa controller API',
+        version: '0.1.0',
+        description: 'Areas, receivers, content, schedules, alerts.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          token: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { token: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false, redis, nameSpace: options.rateLimitNamespace ?? 'loa-rate-limit-' });
+
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const bearer = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (bearer) {
+      request.principal = await principalFromApiToken(db, bearer);
+      if (!request.principal) throw new Problem(401, 'Unauthorized', 'invalid or expired API token');
+      return;
+    }
+    const session = request.cookies[SESSION_COOKIE];
+    if (session) request.principal = await principalFromSession(db, session);
+  });
+
+  await app.register(healthRoutes, { db, redis });
+  await app.register(authRoutes, {
+    db,
+    sessionTtlMs: options.sessionTtlMs ?? 12 * 3600_000,
+    loginRateLimit: options.loginRateLimit ?? 10,
+  });
+  await app.register(areaRoutes, { db });
+  await app.register(receiverRoutes, { db });
+  return app;
+}

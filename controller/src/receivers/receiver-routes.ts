@@ -1,0 +1,109 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { ALL_ROLES, requirePrincipal, requireScope, visiblePaths } from '../access/scope.js';
+import type { Database } from '../database/client.js';
+import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { notFound, ProblemSchema } from '../http/problem.js';
+
+const ReceiverSchema = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  villageCode: Type.String(),
+  latitude: Type.Number(),
+  longitude: Type.Number(),
+  enabled: Type.Boolean(),
+  online: Type.Boolean(),
+  lastSeenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  firmware: Type.Union([Type.String(), Type.Null()]),
+  faults: Type.Array(Type.String()),
+});
+
+type ReceiverRow = {
+  id: string;
+  name: string;
+  latitude: number;
+  longitude: number;
+  enabled: boolean;
+  online: boolean;
+  lastSeenAt: Date | null;
+  firmware: string | null;
+  faults: string[];
+  village: { code: string };
+};
+const toReceiver = (r: ReceiverRow) => ({
+  id: r.id,
+  name: r.name,
+  villageCode: r.village.code,
+  latitude: r.latitude,
+  longitude: r.longitude,
+  enabled: r.enabled,
+  online: r.online,
+  lastSeenAt: r.lastSeenAt?.toISOString() ?? null,
+  firmware: r.firmware,
+  faults: r.faults,
+});
+
+/** The fleet, as far as the caller's grants reach. */
+export const receiverRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
+  app.get(
+    '/receivers',
+    {
+      schema: {
+        tags: ['receivers'],
+        summary: 'Receivers the caller may see',
+        querystring: Type.Object({
+          ...PageQuery,
+          area: Type.Optional(Type.String({ description: 'Only receivers in this area (code), at any depth' })),
+          online: Type.Optional(Type.Boolean()),
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(ReceiverSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          401: ProblemSchema,
+          403: ProblemSchema,
+          404: ProblemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const principal = requirePrincipal(request.principal);
+      let paths = visiblePaths(principal, ALL_ROLES);
+      if (request.query.area) {
+        const area = await db.area.findUnique({ where: { code: request.query.area } });
+        if (!area) throw notFound(`no area ${request.query.area}`);
+        requireScope(principal, ALL_ROLES, area);
+        paths = [area.path];
+      }
+      const cursor = decodeCursor(request.query.cursor);
+      const rows = await db.receiver.findMany({
+        where: {
+          village: { OR: paths.map((p) => ({ path: { startsWith: p } })) },
+          ...(request.query.online === undefined ? {} : { online: request.query.online }),
+        },
+        include: { village: { select: { code: true } } },
+        orderBy: { id: 'asc' },
+        take: request.query.limit + 1,
+        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+      });
+      const result = page(rows, request.query.limit);
+      return { items: result.items.map(toReceiver), nextCursor: result.nextCursor };
+    },
+  );
+
+  app.get(
+    '/receivers/:id',
+    {
+      schema: {
+        tags: ['receivers'],
+        summary: 'One receiver',
+        params: Type.Object({ id: Type.String() }),
+        response: { 200: ReceiverSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+      },
+    },
+    async (request) => {
+      const receiver = await db.receiver.findUnique({ where: { id: request.params.id }, include: { village: true } });
+      if (!receiver) throw notFound(`no receiver ${request.params.id}`);
+      requireScope(request.principal, ALL_ROLES, receiver.village);
+      return toReceiver(receiver);
+    },
+  );
+};
