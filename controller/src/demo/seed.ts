@@ -1,6 +1,7 @@
 import { hashPassword } from '../auth/passwords.js';
 import type { Database } from '../database/client.js';
 import type { AreaLevel, Role } from '../generated/prisma/client.js';
+import { materialiseSchedule } from '../scheduling/horizon.js';
 import { DEMO_PROGRAMMES, DEMO_PROVINCE, RECEIVERS_PER_VILLAGE, scatter } from './demo-province.js';
 
 export interface SeedSummary {
@@ -152,9 +153,9 @@ export async function seedDemoProvince(db: Database, options: { password: string
             },
           });
         }
-        const existing = await db.schedule.findFirst({ where: { title, ownerAreaId } });
-        if (!existing) {
-          await db.schedule.create({
+        let schedule = await db.schedule.findFirst({ where: { title, ownerAreaId } });
+        if (!schedule) {
+          schedule = await db.schedule.create({
             data: {
               title,
               contentId: content.id,
@@ -171,6 +172,7 @@ export async function seedDemoProvince(db: Database, options: { password: string
             },
           });
         }
+        await materialiseSchedule(db, schedule.id, options.now ?? new Date());
         schedules++;
       }
     }

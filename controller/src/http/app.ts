@@ -12,6 +12,7 @@ import { principalFromApiToken, principalFromSession } from '../auth/principals.
 import type { Database } from '../database/client.js';
 import { healthRoutes } from '../health/health-routes.js';
 import { receiverRoutes } from '../receivers/receiver-routes.js';
+import { scheduleRoutes } from '../scheduling/schedule-routes.js';
 import { Problem, problemHandler } from './problem.js';
 
 declare module 'fastify' {
@@ -29,6 +30,8 @@ export interface AppOptions {
   loginRateLimit?: number;
   /** Redis key prefix of the rate-limit counters (tests use their own). */
   rateLimitNamespace?: string;
+  /** The controller's clock (tests fix it). */
+  now?: () => Date;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -81,5 +84,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
+  await app.register(scheduleRoutes, { db, ...(options.now ? { now: options.now } : {}) });
   return app;
 }
