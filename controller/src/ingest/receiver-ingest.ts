@@ -1,0 +1,188 @@
+import {
+  decodeMessage,
+  decodeReceiverEvent,
+  formatIssues,
+  type PlayEvent,
+  parseTopic,
+  type ReceiverEvent,
+  ReceiverState,
+  sharedSubscription,
+  Telemetry,
+  topicFilter,
+} from '@loa/protocols';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Database } from '../database/client.js';
+import type { Prisma } from '../generated/prisma/client.js';
+import { stateForPlay, statesBelow } from './delivery-states.js';
+
+export interface IngestOptions {
+  db: Database;
+  mqttUrl: string;
+  /** Shared-subscription group: instances in one group split the traffic. */
+  group?: string;
+  clientId?: string;
+  now?: () => Date;
+  log?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+export interface IngestStats {
+  accepted: number;
+  duplicates: number;
+  rejected: Record<string, number>;
+}
+
+const json = (value: unknown) => value as Prisma.InputJsonValue;
+
+/**
+ * Consumes what receivers publish (state, telemetry, events), validated with protocols,
+ * into the database. Hostile or malformed messages are counted and logged, never thrown:
+ * one bad receiver cannot stop the ingest of the others.
+ */
+export class ReceiverIngest {
+  readonly stats: IngestStats = { accepted: 0, duplicates: 0, rejected: {} };
+  #client: MqttClient | undefined;
+  #queue: Promise<void> = Promise.resolve();
+  readonly #o: Required<Omit<IngestOptions, 'clientId'>> & { clientId?: string };
+
+  constructor(options: IngestOptions) {
+    this.#o = { group: 'loa-controller', now: () => new Date(), log: () => {}, ...options };
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    this.#client = await mqtt.connectAsync(o.mqttUrl, {
+      protocolVersion: 5,
+      ...(o.clientId ? { clientId: o.clientId } : {}),
+      clean: true,
+      reconnectPeriod: 1000,
+    });
+    this.#client.on('message', (topic, payload) => {
+      // Serialise per instance so a receiver's reports apply in arrival order.
+      this.#queue = this.#queue
+        .then(() => this.handle(topic, payload))
+        .catch((error: unknown) => {
+          this.#reject('internal_error', topic, String(error));
+        });
+    });
+    await this.#client.subscribeAsync(
+      (['receiverState', 'receiverTelemetry', 'receiverEvents'] as const).map((name) =>
+        sharedSubscription(o.group, topicFilter(name)),
+      ),
+      { qos: 1 },
+    );
+  }
+
+  /** Waits until every message received so far has been applied. */
+  async drain(): Promise<void> {
+    await this.#queue;
+  }
+
+  async stop(): Promise<void> {
+    await this.drain();
+    await this.#client?.endAsync();
+  }
+
+  async handle(topic: string, payload: Buffer): Promise<void> {
+    const parsed = parseTopic(topic);
+    if (!parsed || !('receiverId' in parsed)) return this.#reject('unknown_topic', topic);
+    const receiverId = parsed.receiverId;
+    switch (parsed.name) {
+      case 'receiverState': {
+        if (payload.length === 0) return; // a cleared retained message
+        const state = decodeMessage(ReceiverState, payload);
+        if (!state.ok) return this.#reject('malformed', topic, formatIssues(state.errors));
+        if (state.value.receiverId !== receiverId) return this.#reject('spoofed_id', topic);
+        return this.#apply(receiverId, topic, {
+          online: state.value.online,
+          lastState: json(state.value),
+          ...(state.value.online ? { lastSeenAt: this.#o.now() } : {}),
+          ...(state.value.agentVersion ? { agentVersion: state.value.agentVersion } : {}),
+        });
+      }
+      case 'receiverTelemetry': {
+        const t = decodeMessage(Telemetry, payload);
+        if (!t.ok) return this.#reject('malformed', topic, formatIssues(t.errors));
+        if (t.value.receiverId !== receiverId) return this.#reject('spoofed_id', topic);
+        return this.#apply(receiverId, topic, {
+          online: true,
+          lastSeenAt: this.#o.now(),
+          telemetry: json(t.value),
+          faults: t.value.faults,
+          agentVersion: t.value.agentVersion,
+          ...(t.value.firmware ? { firmware: t.value.firmware } : {}),
+        });
+      }
+      case 'receiverEvents': {
+        const event = decodeReceiverEvent(payload);
+        if (!event.ok) return this.#reject('malformed', topic, formatIssues(event.errors));
+        if (event.value.receiverId !== receiverId) return this.#reject('spoofed_id', topic);
+        return this.#event(event.value, topic);
+      }
+      default:
+        return this.#reject('unknown_topic', topic);
+    }
+  }
+
+  async #apply(receiverId: string, topic: string, data: Prisma.ReceiverUpdateInput): Promise<void> {
+    const updated = await this.#o.db.receiver.updateMany({
+      where: { id: receiverId },
+      data: data as Prisma.ReceiverUpdateManyMutationInput,
+    });
+    if (updated.count === 0) return this.#reject('unknown_receiver', topic);
+    this.stats.accepted++;
+  }
+
+  async #event(event: ReceiverEvent, topic: string): Promise<void> {
+    const db = this.#o.db;
+    const fresh = await db.ingestedEvent.createMany({
+      data: [{ eventId: event.eventId, receiverId: event.receiverId }],
+      skipDuplicates: true,
+    });
+    if (fresh.count === 0) {
+      this.stats.duplicates++;
+      return;
+    }
+    const known = await db.receiver.findUnique({ where: { id: event.receiverId }, select: { faults: true } });
+    if (!known) return this.#reject('unknown_receiver', topic);
+    const at = new Date(event.at);
+    switch (event.type) {
+      case 'play':
+        await this.#play(event, at);
+        break;
+      case 'fault': {
+        const faults = new Set(known.faults);
+        if (event.state === 'raised') faults.add(event.code);
+        else faults.delete(event.code);
+        await db.receiver.update({ where: { id: event.receiverId }, data: { faults: [...faults].sort() } });
+        break;
+      }
+      case 'ack':
+        if (event.result === 'refused')
+          this.#o.log('receiver refused a command', {
+            receiverId: event.receiverId,
+            commandId: event.commandId,
+            reason: event.reason,
+          });
+        break;
+      case 'cache':
+        break;
+    }
+    this.stats.accepted++;
+  }
+
+  async #play(event: PlayEvent, at: Date): Promise<void> {
+    if (event.source !== 'schedule') return; // alerts and live sessions have their own records
+    const to = stateForPlay(event.state);
+    const timestamps: Prisma.DeliveryUpdateManyMutationInput =
+      to === 'started' ? { startedAt: at } : to === 'finished' || to === 'interrupted' ? { finishedAt: at } : {};
+    await this.#o.db.delivery.updateMany({
+      where: { occurrenceId: event.itemId, receiverId: event.receiverId, state: { in: statesBelow(to) } },
+      data: { state: to, ...timestamps, ...(event.reason ? { reason: event.reason } : {}) },
+    });
+  }
+
+  #reject(reason: string, topic: string, detail?: string): void {
+    this.stats.rejected[reason] = (this.stats.rejected[reason] ?? 0) + 1;
+    this.#o.log('rejected receiver message', { reason, topic, ...(detail ? { detail } : {}) });
+  }
+}

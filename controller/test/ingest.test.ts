@@ -1,0 +1,192 @@
+import { randomUUID } from 'node:crypto';
+import { topics } from '@loa/protocols';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadControllerConfig } from '../src/config.js';
+import { seedDemoProvince } from '../src/demo/seed.js';
+import { ReceiverIngest } from '../src/ingest/receiver-ingest.js';
+import { flagSilentReceivers } from '../src/presence/offline-sweep.js';
+import { startPresenceJobs } from '../src/presence/presence-jobs.js';
+import { useFreshDatabase } from './support/database.js';
+
+const config = loadControllerConfig();
+const database = useFreshDatabase();
+let ingest: ReceiverIngest;
+let receiver: MqttClient;
+const RX = 'rx-02680-01-1';
+
+beforeAll(async () => {
+  await seedDemoProvince(database.db(), { password: 'pw' });
+  // A group of its own, so parallel test runs on the same broker do not share messages.
+  ingest = new ReceiverIngest({
+    db: database.db(),
+    mqttUrl: config.MQTT_URL,
+    group: `test-${randomUUID().slice(0, 8)}`,
+  });
+  await ingest.start();
+  receiver = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5, reconnectPeriod: 0 });
+}, 60_000);
+
+afterAll(async () => {
+  await receiver?.endAsync();
+  await ingest?.stop();
+});
+
+/** Publishes, then waits until the ingest has applied everything up to a marker. */
+async function publish(topic: string, payload: string | object) {
+  const before =
+    ingest.stats.accepted + ingest.stats.duplicates + Object.values(ingest.stats.rejected).reduce((a, b) => a + b, 0);
+  await receiver.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 });
+  for (let i = 0; i < 200; i++) {
+    const after =
+      ingest.stats.accepted + ingest.stats.duplicates + Object.values(ingest.stats.rejected).reduce((a, b) => a + b, 0);
+    if (after > before) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  await ingest.drain();
+}
+
+const telemetry = (receiverId = RX) => ({
+  v: 1,
+  receiverId,
+  at: Date.now(),
+  uptimeS: 60,
+  agentVersion: '1.0.0',
+  firmware: 'fw-2.1',
+  power: { mains: true },
+  network: { type: '4g', rssiDbm: -90 },
+  audio: { volume: 80, amplifierOn: false },
+  playing: null,
+  cache: { assets: 0, bytesUsed: 0, bytesFree: 1 },
+  clock: { synced: true, offsetMs: 0 },
+  faults: [],
+});
+const play = (occurrenceId: string, state: string, eventId = randomUUID()) => ({
+  v: 1,
+  eventId,
+  receiverId: RX,
+  at: Date.now(),
+  type: 'play',
+  itemId: occurrenceId,
+  source: 'schedule',
+  state,
+  priority: 'normal',
+});
+
+describe('receiver ingest over the real broker', () => {
+  it('marks a receiver online from its telemetry, with firmware and version', async () => {
+    await publish(topics.receiverTelemetry(RX), telemetry());
+    const rx = await database.db().receiver.findUniqueOrThrow({ where: { id: RX } });
+    expect(rx).toMatchObject({ online: true, firmware: 'fw-2.1', agentVersion: '1.0.0' });
+    expect(rx.lastSeenAt).not.toBeNull();
+  });
+
+  it('moves a delivery through started and finished, ignoring duplicates and late reports', async () => {
+    const db = database.db();
+    const delivery = await db.delivery.findFirstOrThrow({ where: { receiverId: RX, state: 'planned' } });
+    const started = play(delivery.occurrenceId, 'started');
+    await publish(topics.receiverEvents(RX), started);
+    expect((await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).state).toBe('started');
+    await publish(topics.receiverEvents(RX), play(delivery.occurrenceId, 'finished'));
+    const duplicates = ingest.stats.duplicates;
+    await publish(topics.receiverEvents(RX), started); // QoS 1 redelivery
+    expect(ingest.stats.duplicates).toBe(duplicates + 1);
+    await publish(topics.receiverEvents(RX), play(delivery.occurrenceId, 'started')); // late, new id
+    const final = await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } });
+    expect(final.state).toBe('finished');
+    expect(final.startedAt).not.toBeNull();
+    expect(final.finishedAt).not.toBeNull();
+  });
+
+  it('latches and clears faults', async () => {
+    const fault = (state: string) => ({
+      v: 1,
+      eventId: randomUUID(),
+      receiverId: RX,
+      at: Date.now(),
+      type: 'fault',
+      code: 'speaker_line_open',
+      state,
+    });
+    await publish(topics.receiverEvents(RX), fault('raised'));
+    expect((await database.db().receiver.findUniqueOrThrow({ where: { id: RX } })).faults).toEqual([
+      'speaker_line_open',
+    ]);
+    await publish(topics.receiverEvents(RX), fault('cleared'));
+    expect((await database.db().receiver.findUniqueOrThrow({ where: { id: RX } })).faults).toEqual([]);
+  });
+
+  it('counts malformed, spoofed and unknown messages and keeps going', async () => {
+    const rejected = () => ({ ...ingest.stats.rejected });
+    await publish(topics.receiverEvents(RX), 'not json at all');
+    await publish(topics.receiverEvents(RX), '{"v":1,"type":"play"}');
+    await publish(topics.receiverTelemetry(RX), telemetry('rx-02683-01-1')); // claims to be another receiver
+    await publish(topics.receiverTelemetry('rx-nowhere'), telemetry('rx-nowhere'));
+    await publish(topics.receiverEvents(RX), Buffer.from([0xff, 0x00, 0xfe]).toString('latin1'));
+    expect(rejected()).toMatchObject({ malformed: 3, spoofed_id: 1, unknown_receiver: 1 });
+    expect((await database.db().receiver.findUniqueOrThrow({ where: { id: 'rx-02683-01-1' } })).online).toBe(false);
+    await publish(topics.receiverTelemetry(RX), telemetry());
+    expect(ingest.stats.accepted).toBeGreaterThan(0);
+  });
+
+  it("takes the broker's last will as offline", async () => {
+    const id = 'rx-02680-02-1';
+    const will = { v: 1, receiverId: id, online: false, at: Date.now(), reason: 'last_will' };
+    const doomed = await mqtt.connectAsync(config.MQTT_URL, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      will: { topic: topics.receiverState(id), payload: Buffer.from(JSON.stringify(will)), qos: 1, retain: false },
+    });
+    await publish(topics.receiverState(id), { ...will, online: true, reason: 'connected' });
+    expect((await database.db().receiver.findUniqueOrThrow({ where: { id } })).online).toBe(true);
+    doomed.stream.destroy(); // power cut: no DISCONNECT
+    for (let i = 0; i < 100; i++) {
+      await ingest.drain();
+      if (!(await database.db().receiver.findUniqueOrThrow({ where: { id } })).online) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect((await database.db().receiver.findUniqueOrThrow({ where: { id } })).online).toBe(false);
+  });
+});
+
+describe('offline flagging', () => {
+  it('flags a receiver silent for more than 30 s, and only those', async () => {
+    const db = database.db();
+    const now = new Date();
+    await db.receiver.update({
+      where: { id: 'rx-02680-03-1' },
+      data: { online: true, lastSeenAt: new Date(now.getTime() - 31_000) },
+    });
+    await db.receiver.update({
+      where: { id: 'rx-02680-03-2' },
+      data: { online: true, lastSeenAt: new Date(now.getTime() - 5_000) },
+    });
+    const flagged = await flagSilentReceivers(db, now);
+    expect(flagged).toContain('rx-02680-03-1');
+    expect(flagged).not.toContain('rx-02680-03-2');
+    expect((await db.receiver.findUniqueOrThrow({ where: { id: 'rx-02680-03-1' } })).online).toBe(false);
+  });
+
+  it('runs the sweep on a BullMQ schedule, flagging within seconds', async () => {
+    const db = database.db();
+    await db.receiver.update({
+      where: { id: 'rx-02680-04-1' },
+      data: { online: true, lastSeenAt: new Date(Date.now() - 60_000) },
+    });
+    const flagged: string[] = [];
+    const jobs = await startPresenceJobs({
+      db,
+      redisUrl: config.REDIS_URL,
+      everyMs: 200,
+      prefix: `test-${randomUUID()}`,
+      onOffline: (ids) => flagged.push(...ids),
+    });
+    try {
+      for (let i = 0; i < 100 && !flagged.includes('rx-02680-04-1'); i++) await new Promise((r) => setTimeout(r, 50));
+      expect(flagged).toContain('rx-02680-04-1');
+    } finally {
+      await jobs.queue.obliterate({ force: true });
+      await jobs.stop();
+    }
+  });
+});
