@@ -30,5 +30,12 @@ npm run --silent db:generate --workspace controller >/dev/null
 echo "setup: applying database migrations (prisma migrate deploy)"
 npm run --silent db:migrate --workspace controller
 
+# A development signing key, made once; production keys are made and kept by operators.
+if [ -z "${SIGNING_KEY_FILE:-}" ] && [ ! -f data/signing-key.jwk ]; then
+  mkdir -p data
+  npx tsx protocols/src/cli/loa-keys.ts generate data/signing-key.jwk >/dev/null
+  echo "setup: created a development command-signing key in data/signing-key.jwk"
+fi
+
 echo "setup: building (tsc -b)"
 npx tsc -b

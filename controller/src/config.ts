@@ -12,6 +12,16 @@ export const ControllerConfigSchema = Type.Object({
   MQTT_URL: UrlSetting(['mqtt', 'mqtts', 'ws', 'wss'], 'mqtt://127.0.0.1:1883', 'MQTT 5 broker'),
   HTTP_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Address the HTTP API listens on' }),
   HTTP_PORT: PortSetting(8080, 'Port of the HTTP API and dashboard'),
+  SIGNING_KEY_FILE: Type.String({
+    default: 'data/signing-key.jwk',
+    minLength: 1,
+    description: 'Ed25519 command-signing key (JWK, made by loa-keys generate); relative to the working directory',
+  }),
+  COMMAND_ISSUER: Type.String({
+    default: 'loa-controller',
+    pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$',
+    description: 'Issuer name in signed commands',
+  }),
 });
 export type ControllerConfig = Static<typeof ControllerConfigSchema>;
 

@@ -1,7 +1,13 @@
 // Runs the controller's HTTP API: `node controller/dist/server.js` (npm start does this).
+import { readFileSync } from 'node:fs';
+import { CommandSigner, loadSigningKey } from '@loa/protocols';
 import { Redis } from 'ioredis';
+import mqtt from 'mqtt';
 import { loadControllerConfig } from './config.js';
 import { createDatabase } from './database/client.js';
+import { ProvisionJobs } from './dispatch/provision-jobs.js';
+import { Provisioner } from './dispatch/provisioner.js';
+import { databaseSequence } from './dispatch/sequence.js';
 import { buildApp } from './http/app.js';
 import { ReceiverIngest } from './ingest/receiver-ingest.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
@@ -9,7 +15,25 @@ import { startPresenceJobs } from './presence/presence-jobs.js';
 const config = loadControllerConfig();
 const db = createDatabase(config.DATABASE_URL);
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
-const app = await buildApp({ db, redis, logger: true });
+let signingKey: ReturnType<typeof loadSigningKey>;
+try {
+  signingKey = loadSigningKey(JSON.parse(readFileSync(config.SIGNING_KEY_FILE, 'utf8')));
+} catch (error) {
+  console.error(`cannot load the command-signing key ${config.SIGNING_KEY_FILE}: ${(error as Error).message}`);
+  console.error('create one with: npm run keys --workspace protocols -- generate <file>, and set SIGNING_KEY_FILE');
+  process.exit(1);
+}
+const signer = new CommandSigner({
+  issuer: config.COMMAND_ISSUER,
+  key: signingKey,
+  nextSeq: databaseSequence(db, config.COMMAND_ISSUER),
+});
+const commandClient = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5, reconnectPeriod: 1000 });
+const provisioning = new ProvisionJobs({ redisUrl: config.REDIS_URL });
+const app = await buildApp({ db, redis, logger: true, onScheduleChanged: (targets) => provisioning.enqueue(targets) });
+provisioning.work(new Provisioner({ db, mqtt: commandClient, signer }), (result) =>
+  app.log.info(result, 'provisioned'),
+);
 const ingest = new ReceiverIngest({
   db,
   mqttUrl: config.MQTT_URL,
@@ -29,6 +53,8 @@ async function shutdown(signal: string) {
   app.log.info({ signal }, 'shutting down');
   await app.close();
   await ingest.stop();
+  await provisioning.close();
+  await commandClient.endAsync();
   await presence.stop();
   await db.$disconnect();
   redis.disconnect();

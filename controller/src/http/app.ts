@@ -12,7 +12,7 @@ import { principalFromApiToken, principalFromSession } from '../auth/principals.
 import type { Database } from '../database/client.js';
 import { healthRoutes } from '../health/health-routes.js';
 import { receiverRoutes } from '../receivers/receiver-routes.js';
-import { scheduleRoutes } from '../scheduling/schedule-routes.js';
+import { type ScheduleChanged, scheduleRoutes } from '../scheduling/schedule-routes.js';
 import { Problem, problemHandler } from './problem.js';
 
 declare module 'fastify' {
@@ -32,6 +32,8 @@ export interface AppOptions {
   rateLimitNamespace?: string;
   /** The controller's clock (tests fix it). */
   now?: () => Date;
+  /** Called after a schedule change with its targets (the server queues provisioning). */
+  onScheduleChanged?: ScheduleChanged;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -84,6 +86,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
-  await app.register(scheduleRoutes, { db, ...(options.now ? { now: options.now } : {}) });
+  await app.register(scheduleRoutes, {
+    db,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.onScheduleChanged ? { onChanged: options.onScheduleChanged } : {}),
+  });
   return app;
 }

@@ -111,10 +111,13 @@ async function check(db: Database, principal: Principal, input: ScheduleInput, n
 }
 
 /** Schedules: checked for scope and conflicts before saving, then expanded over the horizon. */
-export const scheduleRoutes: FastifyPluginAsyncTypebox<{ db: Database; now?: () => Date }> = async (
-  app,
-  { db, now = () => new Date() },
-) => {
+export type ScheduleChanged = (targets: Array<{ areaId: string } | { receiverId: string }>) => Promise<void>;
+
+export const scheduleRoutes: FastifyPluginAsyncTypebox<{
+  db: Database;
+  now?: () => Date;
+  onChanged?: ScheduleChanged;
+}> = async (app, { db, now = () => new Date(), onChanged }) => {
   app.post(
     '/schedules/check',
     {
@@ -217,6 +220,11 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{ db: Database; now?: () 
         return created;
       });
       const counts = await materialiseSchedule(db, schedule.id, at);
+      // Receivers get the changed schedule ahead of airtime (queued, retried).
+      await onChanged?.([
+        ...checked.targets.areas.map((a) => ({ areaId: a.id })),
+        ...checked.targets.receivers.map((r) => ({ receiverId: r.id })),
+      ]);
       return reply.status(201).send({ id: schedule.id, ...counts, conflicts: checked.conflicts });
     },
   );

@@ -1,0 +1,100 @@
+import {
+  type AssetRef,
+  type CommandBody,
+  type CommandTarget,
+  isLanguageCode,
+  type LanguageCode,
+  type ScheduledItem,
+} from '@loa/protocols';
+import type { Database } from '../database/client.js';
+
+export interface ProvisionPlan {
+  target: CommandTarget;
+  body: CommandBody<'schedule.provision'>;
+  occurrenceIds: string[];
+  /** Items left out because no language had audio yet (recorded or synthesised). */
+  withoutAudio: string[];
+}
+
+/**
+ * The schedule a target (an area, or one receiver) must hold for the coming horizon:
+ * every planned occurrence of the schedules aimed at exactly that target, each with its
+ * languages in airing order (the schedule's, else the area's) and the audio assets to
+ * fetch ahead of airtime.
+ */
+export async function buildProvision(
+  db: Database,
+  target: { areaId: string } | { receiverId: string },
+  window: { from: Date; to: Date },
+  revision: number,
+): Promise<ProvisionPlan> {
+  const area = 'areaId' in target ? await db.area.findUniqueOrThrow({ where: { id: target.areaId } }) : null;
+  const receiver =
+    'receiverId' in target
+      ? await db.receiver.findUniqueOrThrow({ where: { id: target.receiverId }, include: { village: true } })
+      : null;
+  const defaultLanguages = (area ?? receiver?.village)?.languages ?? ['vie'];
+  const occurrences = await db.occurrence.findMany({
+    where: {
+      status: 'planned',
+      startsAt: { gte: window.from, lt: window.to },
+      schedule: {
+        enabled: true,
+        targets: { some: 'areaId' in target ? { areaId: target.areaId } : { receiverId: target.receiverId } },
+      },
+    },
+    include: { schedule: { include: { content: { include: { variants: { include: { asset: true } } } } } } },
+    orderBy: { startsAt: 'asc' },
+  });
+  const items: ScheduledItem[] = [];
+  const assets = new Map<string, AssetRef>();
+  const withoutAudio: string[] = [];
+  for (const o of occurrences) {
+    const s = o.schedule;
+    const languages = (s.languages.length > 0 ? s.languages : defaultLanguages).filter(isLanguageCode);
+    const segments = languages.flatMap((language: LanguageCode) => {
+      const asset = s.content.variants.find((v) => v.language === language && v.asset)?.asset;
+      if (!asset) return [];
+      assets.set(asset.sha256, {
+        sha256: asset.sha256,
+        url: `/assets/${asset.sha256}`,
+        bytes: asset.bytes,
+        durationMs: asset.durationMs,
+        mime: 'audio/ogg; codecs=opus',
+      });
+      return [{ language, sha256: asset.sha256, durationMs: asset.durationMs }];
+    });
+    if (segments.length === 0) {
+      withoutAudio.push(o.id);
+      continue;
+    }
+    items.push({
+      itemId: o.id,
+      title: s.title.slice(0, 200),
+      priority: s.priority,
+      startMode: s.startMode,
+      ...(s.waitS === null ? {} : { waitS: s.waitS }),
+      volume: s.volume,
+      repeat: s.repeat,
+      prelude: s.prelude,
+      segments,
+      startAt: o.startsAt.getTime(),
+      endBy: o.endsAt.getTime(),
+    });
+  }
+  const commandTarget: CommandTarget = area
+    ? { type: 'area', level: area.level, areaCode: area.code }
+    : { type: 'receiver', receiverId: receiver?.id as string };
+  return {
+    target: commandTarget,
+    body: {
+      revision,
+      horizonStart: window.from.getTime(),
+      horizonEnd: window.to.getTime(),
+      items,
+      assets: [...assets.values()],
+    },
+    occurrenceIds: items.map((i) => i.itemId),
+    withoutAudio,
+  };
+}

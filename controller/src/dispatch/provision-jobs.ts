@@ -1,0 +1,57 @@
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import type { Provisioner, ProvisionTarget } from './provisioner.js';
+import { targetKey } from './provisioner.js';
+
+const QUEUE = 'loa-provision';
+
+/**
+ * Provisioning as BullMQ jobs: one job per target, deduplicated while waiting (ten
+ * changes to a commune's schedule in a second send one provision), retried with backoff
+ * when the broker is away, and kept in Redis so a controller restart loses nothing.
+ */
+export class ProvisionJobs {
+  readonly queue: Queue;
+  #worker: Worker | undefined;
+
+  constructor(private readonly options: { redisUrl: string; prefix?: string }) {
+    this.queue = new Queue(QUEUE, { connection: this.#connection(), prefix: options.prefix ?? 'bull' });
+  }
+
+  async enqueue(targets: ProvisionTarget[]): Promise<void> {
+    await this.queue.addBulk(
+      targets.map((target) => ({
+        name: 'provision',
+        data: { target },
+        opts: {
+          deduplication: { id: targetKey(target) },
+          attempts: 8,
+          backoff: { type: 'exponential', delay: 1000 },
+          removeOnComplete: 1000,
+          removeOnFail: 5000,
+        },
+      })),
+    );
+  }
+
+  /** Starts working the queue (every controller instance may; each job runs once). */
+  work(provisioner: Provisioner, onDone?: (result: Awaited<ReturnType<Provisioner['provision']>>) => void): void {
+    this.#worker = new Worker(
+      QUEUE,
+      async (job) => {
+        const result = await provisioner.provision(job.data.target as ProvisionTarget);
+        onDone?.(result);
+        return result;
+      },
+      { connection: this.#connection(), prefix: this.options.prefix ?? 'bull' },
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.#worker?.close();
+    await this.queue.close();
+  }
+
+  #connection(): ConnectionOptions {
+    return { url: this.options.redisUrl, maxRetriesPerRequest: null } as ConnectionOptions;
+  }
+}
