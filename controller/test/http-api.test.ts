@@ -182,3 +182,35 @@ describe('HTTP API: operations', () => {
     expect((await app.inject({ url: '/docs' })).statusCode).toBeLessThan(400);
   });
 });
+
+describe('HTTP API: receiver credentials', () => {
+  it('lets a technician issue MQTT credentials once, stores only a hash, audits it; officials may not', async () => {
+    const official = await signIn('official-02680');
+    expect(
+      (await app.inject({ method: 'POST', url: '/receivers/rx-02680-01-1/credentials', headers: { cookie: official } }))
+        .statusCode,
+    ).toBe(403);
+    const technician = await signIn('technician-082');
+    const response = await app.inject({
+      method: 'POST',
+      url: '/receivers/rx-02680-01-1/credentials',
+      headers: { cookie: technician },
+    });
+    expect(response.statusCode).toBe(201);
+    const { username, password } = response.json() as { username: string; password: string };
+    expect(username).toBe('rx-02680-01-1');
+    const stored = await database.db().receiver.findUniqueOrThrow({ where: { id: username } });
+    expect(stored.mqttPasswordHash).toMatch(/^\$7\$/);
+    expect(stored.mqttPasswordHash).not.toContain(password);
+    expect(
+      await database
+        .db()
+        .auditLog.count({ where: { entity: 'receiver', entityId: username, action: 'issue_credentials' } }),
+    ).toBe(1);
+    const other = await signIn('technician-085');
+    expect(
+      (await app.inject({ method: 'POST', url: '/receivers/rx-02680-01-1/credentials', headers: { cookie: other } }))
+        .statusCode,
+    ).toBe(403);
+  });
+});

@@ -1,6 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { ALL_ROLES, requirePrincipal, requireScope, visiblePaths } from '../access/scope.js';
+import { recordAudit } from '../audit/audit-log.js';
+import { issueReceiverCredentials } from '../broker/receiver-credentials.js';
 import type { Database } from '../database/client.js';
 import { decodeCursor, PageQuery, page } from '../http/pagination.js';
 import { notFound, ProblemSchema } from '../http/problem.js';
@@ -104,6 +106,37 @@ export const receiverRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
       if (!receiver) throw notFound(`no receiver ${request.params.id}`);
       requireScope(request.principal, ALL_ROLES, receiver.village);
       return toReceiver(receiver);
+    },
+  );
+
+  app.post(
+    '/receivers/:id/credentials',
+    {
+      schema: {
+        tags: ['receivers'],
+        summary:
+          "Issue new MQTT credentials for a receiver (the password is shown once); regenerate the broker's files after",
+        params: Type.Object({ id: Type.String() }),
+        response: {
+          201: Type.Object({ username: Type.String(), password: Type.String() }),
+          401: ProblemSchema,
+          403: ProblemSchema,
+          404: ProblemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const receiver = await db.receiver.findUnique({ where: { id: request.params.id }, include: { village: true } });
+      if (!receiver) throw notFound(`no receiver ${request.params.id}`);
+      const principal = requireScope(request.principal, ['technician'], receiver.village);
+      const issued = await issueReceiverCredentials(db, receiver.id);
+      await recordAudit(db, {
+        actor: principal,
+        action: 'issue_credentials',
+        entity: 'receiver',
+        entityId: receiver.id,
+      });
+      return reply.status(201).send(issued);
     },
   );
 };
