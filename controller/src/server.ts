@@ -10,6 +10,7 @@ import { Provisioner } from './dispatch/provisioner.js';
 import { databaseSequence } from './dispatch/sequence.js';
 import { buildApp } from './http/app.js';
 import { ReceiverIngest } from './ingest/receiver-ingest.js';
+import { createMetrics } from './metrics/metrics-routes.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
 
 const config = loadControllerConfig();
@@ -30,7 +31,14 @@ const signer = new CommandSigner({
 });
 const commandClient = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5, reconnectPeriod: 1000 });
 const provisioning = new ProvisionJobs({ redisUrl: config.REDIS_URL });
-const app = await buildApp({ db, redis, logger: true, onScheduleChanged: (targets) => provisioning.enqueue(targets) });
+const metrics = createMetrics(db);
+const app = await buildApp({
+  db,
+  redis,
+  logger: true,
+  metrics,
+  onScheduleChanged: (targets) => provisioning.enqueue(targets),
+});
 provisioning.work(new Provisioner({ db, mqtt: commandClient, signer }), (result) =>
   app.log.info(result, 'provisioned'),
 );

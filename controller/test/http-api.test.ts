@@ -164,6 +164,17 @@ describe('HTTP API: operations', () => {
     expect((await app.inject({ url: '/readyz' })).json()).toEqual({ status: 'ready', database: 'ok', redis: 'ok' });
   });
 
+  it('exposes Prometheus metrics with request timings and fleet state', async () => {
+    await app.inject({ url: '/healthz' });
+    const response = await app.inject({ url: '/metrics' });
+    expect(response.headers['content-type']).toContain('text/plain');
+    expect(response.body).toMatch(
+      /loa_http_request_duration_seconds_count\{method="GET",route="\/healthz",status="200"\} [1-9]/,
+    );
+    expect(response.body).toMatch(/loa_receivers\{online="false"\} \d+/);
+    expect(response.body).toContain('loa_process_cpu_seconds_total');
+  });
+
   it('serves an OpenAPI 3.1 document of every route at /docs', async () => {
     const doc = (await app.inject({ url: '/docs/json' })).json() as { openapi: string; paths: Record<string, unknown> };
     expect(doc.openapi).toBe('3.1.0');

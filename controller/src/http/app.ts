@@ -11,6 +11,7 @@ import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
 import type { Database } from '../database/client.js';
 import { healthRoutes } from '../health/health-routes.js';
+import { createMetrics, type Metrics, metricsRoutes, observeHttp } from '../metrics/metrics-routes.js';
 import { receiverRoutes } from '../receivers/receiver-routes.js';
 import { type ScheduleChanged, scheduleRoutes } from '../scheduling/schedule-routes.js';
 import { Problem, problemHandler } from './problem.js';
@@ -34,6 +35,7 @@ export interface AppOptions {
   now?: () => Date;
   /** Called after a schedule change with its targets (the server queues provisioning). */
   onScheduleChanged?: ScheduleChanged;
+  metrics?: Metrics;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -79,6 +81,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { db, redis });
+  const metrics = options.metrics ?? createMetrics(db);
+  app.addHook('onResponse', observeHttp(metrics));
+  await app.register(metricsRoutes, { metrics });
   await app.register(authRoutes, {
     db,
     sessionTtlMs: options.sessionTtlMs ?? 12 * 3600_000,
