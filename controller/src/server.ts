@@ -12,6 +12,7 @@ import { buildApp } from './http/app.js';
 import { ReceiverIngest } from './ingest/receiver-ingest.js';
 import { createMetrics } from './metrics/metrics-routes.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
+import { startHorizonJobs } from './scheduling/horizon-jobs.js';
 
 const config = loadControllerConfig();
 const db = createDatabase(config.DATABASE_URL);
@@ -42,10 +43,18 @@ const app = await buildApp({
 provisioning.work(new Provisioner({ db, mqtt: commandClient, signer }), (result) =>
   app.log.info(result, 'provisioned'),
 );
+const horizon = await startHorizonJobs({
+  db,
+  redisUrl: config.REDIS_URL,
+  enqueue: (targets) => provisioning.enqueue(targets),
+});
 const ingest = new ReceiverIngest({
   db,
   mqttUrl: config.MQTT_URL,
-  log: (message, detail) => app.log.warn(detail, message),
+  log: (message, detail) => {
+    if (typeof detail?.reason === 'string') metrics.ingestRejected.inc({ reason: detail.reason });
+    app.log.warn(detail, message);
+  },
 });
 await ingest.start();
 const presence = await startPresenceJobs({
@@ -61,6 +70,7 @@ async function shutdown(signal: string) {
   app.log.info({ signal }, 'shutting down');
   await app.close();
   await ingest.stop();
+  await horizon.stop();
   await provisioning.close();
   await commandClient.endAsync();
   await presence.stop();

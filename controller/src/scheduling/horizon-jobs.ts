@@ -1,0 +1,56 @@
+import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import type { Database } from '../database/client.js';
+import type { ProvisionTarget } from '../dispatch/provisioner.js';
+import { materialiseSchedule } from './horizon.js';
+
+const QUEUE = 'loa-horizon';
+
+/**
+ * Rolls the horizon forward: materialises every enabled schedule up to now + 7 days and
+ * re-provisions every target, so receivers always hold the coming week. Idempotent, so
+ * running it again (or on two instances) adds nothing twice.
+ */
+export async function rollHorizon(
+  db: Database,
+  enqueue: (targets: ProvisionTarget[]) => Promise<void>,
+  now = new Date(),
+) {
+  const schedules = await db.schedule.findMany({ where: { enabled: true }, select: { id: true, targets: true } });
+  let occurrences = 0;
+  const targets = new Map<string, ProvisionTarget>();
+  for (const s of schedules) {
+    occurrences += (await materialiseSchedule(db, s.id, now)).occurrences;
+    for (const t of s.targets) {
+      if (t.areaId) targets.set(`a:${t.areaId}`, { areaId: t.areaId });
+      else if (t.receiverId) targets.set(`r:${t.receiverId}`, { receiverId: t.receiverId });
+    }
+  }
+  await enqueue([...targets.values()]);
+  return { schedules: schedules.length, occurrences, targets: targets.size };
+}
+
+/** Runs rollHorizon every `everyMs` (default hourly) through one BullMQ job scheduler. */
+export async function startHorizonJobs(options: {
+  db: Database;
+  redisUrl: string;
+  enqueue: (targets: ProvisionTarget[]) => Promise<void>;
+  everyMs?: number;
+  prefix?: string;
+}) {
+  const connection = { url: options.redisUrl, maxRetriesPerRequest: null } as ConnectionOptions;
+  const prefix = options.prefix ?? 'bull';
+  const queue = new Queue(QUEUE, { connection, prefix });
+  await queue.upsertJobScheduler(
+    'roll-forward',
+    { every: options.everyMs ?? 3600_000 },
+    { name: 'roll', opts: { removeOnComplete: 50, removeOnFail: 50 } },
+  );
+  const worker = new Worker(QUEUE, () => rollHorizon(options.db, options.enqueue), { connection, prefix });
+  return {
+    queue,
+    async stop() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
