@@ -10,6 +10,7 @@ import { Provisioner } from './dispatch/provisioner.js';
 import { databaseSequence } from './dispatch/sequence.js';
 import { buildApp } from './http/app.js';
 import { ReceiverIngest } from './ingest/receiver-ingest.js';
+import { EventBus } from './live-events/event-bus.js';
 import { createMetrics } from './metrics/metrics-routes.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
 import { startHorizonJobs } from './scheduling/horizon-jobs.js';
@@ -33,11 +34,13 @@ const signer = new CommandSigner({
 const commandClient = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5, reconnectPeriod: 1000 });
 const provisioning = new ProvisionJobs({ redisUrl: config.REDIS_URL });
 const metrics = createMetrics(db);
+const bus = new EventBus(config.REDIS_URL);
 const app = await buildApp({
   db,
   redis,
   logger: true,
   metrics,
+  bus,
   onScheduleChanged: (targets) => provisioning.enqueue(targets),
 });
 provisioning.work(new Provisioner({ db, mqtt: commandClient, signer }), (result) =>
@@ -55,12 +58,17 @@ const ingest = new ReceiverIngest({
     if (typeof detail?.reason === 'string') metrics.ingestRejected.inc({ reason: detail.reason });
     app.log.warn(detail, message);
   },
+  onEvent: (event) => void bus.publish(event),
 });
 await ingest.start();
 const presence = await startPresenceJobs({
   db,
   redisUrl: config.REDIS_URL,
-  onOffline: (ids) => app.log.warn({ receivers: ids }, 'receivers went silent: flagged offline'),
+  onOffline: (ids) => {
+    app.log.warn({ receivers: ids }, 'receivers went silent: flagged offline');
+    const at = new Date().toISOString();
+    for (const receiverId of ids) void bus.publish({ type: 'receiver.online', receiverId, online: false, at });
+  },
 });
 
 let closing = false;
@@ -71,6 +79,7 @@ async function shutdown(signal: string) {
   await app.close();
   await ingest.stop();
   await horizon.stop();
+  await bus.close();
   await provisioning.close();
   await commandClient.endAsync();
   await presence.stop();

@@ -11,6 +11,8 @@ import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
 import type { Database } from '../database/client.js';
 import { healthRoutes } from '../health/health-routes.js';
+import type { EventBus } from '../live-events/event-bus.js';
+import { eventRoutes } from '../live-events/event-routes.js';
 import { createMetrics, type Metrics, metricsRoutes, observeHttp } from '../metrics/metrics-routes.js';
 import { receiverRoutes } from '../receivers/receiver-routes.js';
 import { type ScheduleChanged, scheduleRoutes } from '../scheduling/schedule-routes.js';
@@ -36,6 +38,8 @@ export interface AppOptions {
   /** Called after a schedule change with its targets (the server queues provisioning). */
   onScheduleChanged?: ScheduleChanged;
   metrics?: Metrics;
+  /** Fleet events for the WebSocket; without it /events is not served. */
+  bus?: EventBus;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -91,6 +95,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
+  if (options.bus) await app.register(eventRoutes, { db, bus: options.bus });
   await app.register(scheduleRoutes, {
     db,
     ...(options.now ? { now: options.now } : {}),

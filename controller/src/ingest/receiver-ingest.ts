@@ -13,6 +13,7 @@ import {
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Database } from '../database/client.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import type { FleetEvent } from '../live-events/fleet-event.js';
 import { stateForPlay, statesBelow } from './delivery-states.js';
 
 export interface IngestOptions {
@@ -23,6 +24,8 @@ export interface IngestOptions {
   clientId?: string;
   now?: () => Date;
   log?: (message: string, detail?: Record<string, unknown>) => void;
+  /** Changes worth showing live (online flips, delivery states, faults). */
+  onEvent?: (event: FleetEvent) => void;
 }
 
 export interface IngestStats {
@@ -45,7 +48,7 @@ export class ReceiverIngest {
   readonly #o: Required<Omit<IngestOptions, 'clientId'>> & { clientId?: string };
 
   constructor(options: IngestOptions) {
-    this.#o = { group: 'loa-controller', now: () => new Date(), log: () => {}, ...options };
+    this.#o = { group: 'loa-controller', now: () => new Date(), log: () => {}, onEvent: () => {}, ...options };
   }
 
   async start(): Promise<void> {
@@ -124,6 +127,15 @@ export class ReceiverIngest {
   }
 
   async #apply(receiverId: string, topic: string, data: Prisma.ReceiverUpdateInput): Promise<void> {
+    if (typeof data.online === 'boolean') {
+      // Flip first, conditionally, so only a real change becomes a live event.
+      const flipped = await this.#o.db.receiver.updateMany({
+        where: { id: receiverId, online: !data.online },
+        data: { online: data.online },
+      });
+      if (flipped.count > 0)
+        this.#o.onEvent({ type: 'receiver.online', receiverId, online: data.online, at: this.#o.now().toISOString() });
+    }
     const updated = await this.#o.db.receiver.updateMany({
       where: { id: receiverId },
       data: data as Prisma.ReceiverUpdateManyMutationInput,
@@ -154,6 +166,13 @@ export class ReceiverIngest {
         if (event.state === 'raised') faults.add(event.code);
         else faults.delete(event.code);
         await db.receiver.update({ where: { id: event.receiverId }, data: { faults: [...faults].sort() } });
+        this.#o.onEvent({
+          type: 'receiver.fault',
+          receiverId: event.receiverId,
+          code: event.code,
+          state: event.state,
+          at: at.toISOString(),
+        });
         break;
       }
       case 'ack':
@@ -175,10 +194,19 @@ export class ReceiverIngest {
     const to = stateForPlay(event.state);
     const timestamps: Prisma.DeliveryUpdateManyMutationInput =
       to === 'started' ? { startedAt: at } : to === 'finished' || to === 'interrupted' ? { finishedAt: at } : {};
-    await this.#o.db.delivery.updateMany({
+    const moved = await this.#o.db.delivery.updateMany({
       where: { occurrenceId: event.itemId, receiverId: event.receiverId, state: { in: statesBelow(to) } },
       data: { state: to, ...timestamps, ...(event.reason ? { reason: event.reason } : {}) },
     });
+    if (moved.count > 0) {
+      this.#o.onEvent({
+        type: 'delivery.state',
+        receiverId: event.receiverId,
+        occurrenceId: event.itemId,
+        state: to,
+        at: at.toISOString(),
+      });
+    }
   }
 
   #reject(reason: string, topic: string, detail?: string): void {
