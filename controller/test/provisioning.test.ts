@@ -195,3 +195,48 @@ async function nextProvisionAfterCreate(start: number, title: string, inMs: numb
     if (command.kind === 'schedule.provision' && command.body.items.some((i) => i.title === title)) return command;
   }
 }
+
+describe('acknowledgements and resending', () => {
+  it('ties an accepted provision to that receiver’s deliveries and resends to those that stay silent', async () => {
+    const db = database.db();
+    const { ReceiverIngest } = await import('../src/ingest/receiver-ingest.js');
+    const { resendUnacknowledged } = await import('../src/dispatch/resend.js');
+    const ingest = new ReceiverIngest({ db, mqttUrl: config.MQTT_URL, group: `test-${randomUUID().slice(0, 8)}` });
+    await ingest.start();
+    try {
+      const start = received.length;
+      const command = await nextProvisionAfterCreate(start, 'Lịch làm việc', 5 * 3600_000);
+      if (command.kind !== 'schedule.provision') throw new Error();
+      const item = command.body.items.find((i) => i.title === 'Lịch làm việc');
+      const ack = {
+        v: 1,
+        eventId: randomUUID(),
+        receiverId: RX,
+        at: Date.now(),
+        type: 'ack',
+        commandId: command.id,
+        result: 'accepted',
+      };
+      await receiverMqtt.publishAsync(topics.receiverEvents(RX), JSON.stringify(ack), { qos: 1 });
+      const mine = () => db.delivery.findFirstOrThrow({ where: { occurrenceId: item?.itemId, receiverId: RX } });
+      for (let i = 0; i < 200 && (await mine()).state !== 'acknowledged'; i++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect((await mine()).state).toBe('acknowledged');
+      expect(await db.delivery.count({ where: { occurrenceId: item?.itemId, state: 'provisioned' } })).toBe(24);
+
+      const queued: unknown[] = [];
+      const soon = await resendUnacknowledged(db, async (t) => void queued.push(...t), new Date());
+      expect(soon.deliveries).toBe(0);
+      const later = await resendUnacknowledged(
+        db,
+        async (t) => void queued.push(...t),
+        new Date(Date.now() + 6 * 60_000),
+      );
+      expect(later.deliveries).toBeGreaterThanOrEqual(24);
+      const commune = await db.area.findUniqueOrThrow({ where: { code: '02680' } });
+      expect(queued).toEqual([{ areaId: commune.id }]);
+    } finally {
+      await ingest.stop();
+    }
+  }, 30_000);
+});

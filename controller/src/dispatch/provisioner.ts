@@ -50,6 +50,16 @@ export class Provisioner {
       ttlMs: horizonMs,
     });
     await publishCommand(this.deps.mqtt, envelope, now.getTime());
+    await db.dispatchedCommand.create({
+      data: {
+        id: envelope.id,
+        kind: envelope.kind,
+        targetKey: targetKey(target),
+        occurrenceIds: plan.occurrenceIds,
+        issuedAt: new Date(envelope.issuedAt),
+        expiresAt: new Date(envelope.expiresAt),
+      },
+    });
     const receiverFilter =
       'receiverId' in target
         ? { receiverId: target.receiverId }

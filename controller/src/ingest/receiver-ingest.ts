@@ -176,6 +176,7 @@ export class ReceiverIngest {
         break;
       }
       case 'ack':
+        if (event.result === 'accepted') await this.#acknowledged(event.receiverId, event.commandId, at);
         if (event.result === 'refused')
           this.#o.log('receiver refused a command', {
             receiverId: event.receiverId,
@@ -207,6 +208,17 @@ export class ReceiverIngest {
         at: at.toISOString(),
       });
     }
+  }
+
+  /** An accepted provision moves the deliveries it carried to `acknowledged` for that receiver. */
+  async #acknowledged(receiverId: string, commandId: string, at: Date): Promise<void> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(commandId)) return;
+    const command = await this.#o.db.dispatchedCommand.findUnique({ where: { id: commandId } });
+    if (!command || command.occurrenceIds.length === 0) return;
+    await this.#o.db.delivery.updateMany({
+      where: { receiverId, occurrenceId: { in: command.occurrenceIds }, state: { in: statesBelow('acknowledged') } },
+      data: { state: 'acknowledged', acknowledgedAt: at },
+    });
   }
 
   #reject(reason: string, topic: string, detail?: string): void {

@@ -1,6 +1,7 @@
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { Database } from '../database/client.js';
 import type { ProvisionTarget } from '../dispatch/provisioner.js';
+import { resendUnacknowledged } from '../dispatch/resend.js';
 import { materialiseSchedule } from './horizon.js';
 
 const QUEUE = 'loa-horizon';
@@ -29,7 +30,7 @@ export async function rollHorizon(
   return { schedules: schedules.length, occurrences, targets: targets.size };
 }
 
-/** Runs rollHorizon every `everyMs` (default hourly) through one BullMQ job scheduler. */
+/** Runs rollHorizon every `everyMs` (default hourly) and the resend check every minute, through BullMQ job schedulers. */
 export async function startHorizonJobs(options: {
   db: Database;
   redisUrl: string;
@@ -45,7 +46,20 @@ export async function startHorizonJobs(options: {
     { every: options.everyMs ?? 3600_000 },
     { name: 'roll', opts: { removeOnComplete: 50, removeOnFail: 50 } },
   );
-  const worker = new Worker(QUEUE, () => rollHorizon(options.db, options.enqueue), { connection, prefix });
+  // Provisions not acknowledged in time are sent again.
+  await queue.upsertJobScheduler(
+    'resend',
+    { every: 60_000 },
+    { name: 'resend', opts: { removeOnComplete: 50, removeOnFail: 50 } },
+  );
+  const worker = new Worker(
+    QUEUE,
+    (job) =>
+      job.name === 'resend'
+        ? resendUnacknowledged(options.db, options.enqueue)
+        : rollHorizon(options.db, options.enqueue),
+    { connection, prefix },
+  );
   return {
     queue,
     async stop() {
