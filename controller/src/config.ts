@@ -17,6 +17,14 @@ export const ControllerConfigSchema = Type.Object({
     minLength: 1,
     description: 'Ed25519 command-signing key (JWK, made by loa-keys generate); relative to the working directory',
   }),
+  EMQX_HOOK_TOKEN: Type.String({
+    default: '',
+    description: 'Shared secret for the EMQX HTTP auth hooks; empty: hooks not served',
+  }),
+  MQTT_CONTROLLER_PASSWORD: Type.String({
+    default: '',
+    description: "The controller's broker password (also in MQTT_URL as user:password@)",
+  }),
   COMMAND_ISSUER: Type.String({
     default: 'loa-controller',
     pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$',

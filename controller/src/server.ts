@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CommandSigner, loadSigningKey } from '@loa/protocols';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
+import { hashMosquittoPassword } from './broker/mosquitto-password.js';
 import { loadControllerConfig } from './config.js';
 import { createDatabase } from './database/client.js';
 import { ProvisionJobs } from './dispatch/provision-jobs.js';
@@ -41,6 +42,14 @@ const app = await buildApp({
   logger: true,
   metrics,
   bus,
+  ...(config.EMQX_HOOK_TOKEN
+    ? {
+        emqx: {
+          hookToken: config.EMQX_HOOK_TOKEN,
+          controller: { username: 'controller', passwordHash: hashMosquittoPassword(config.MQTT_CONTROLLER_PASSWORD) },
+        },
+      }
+    : {}),
   onScheduleChanged: (targets) => provisioning.enqueue(targets),
 });
 provisioning.work(new Provisioner({ db, mqtt: commandClient, signer }), (result) =>

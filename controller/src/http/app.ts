@@ -9,6 +9,7 @@ import type { Principal } from '../access/principal.js';
 import { areaRoutes } from '../areas/area-routes.js';
 import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
+import { emqxHooks } from '../broker/emqx-hooks.js';
 import type { Database } from '../database/client.js';
 import { healthRoutes } from '../health/health-routes.js';
 import type { EventBus } from '../live-events/event-bus.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Fleet events for the WebSocket; without it /events is not served. */
   bus?: EventBus;
+  /** Serves EMQX's HTTP auth hooks when set. */
+  emqx?: { hookToken: string; controller: { username: string; passwordHash: string } };
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -96,6 +99,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
   if (options.bus) await app.register(eventRoutes, { db, bus: options.bus });
+  if (options.emqx) await app.register(emqxHooks, { db, ...options.emqx });
   await app.register(scheduleRoutes, {
     db,
     ...(options.now ? { now: options.now } : {}),
