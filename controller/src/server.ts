@@ -42,6 +42,7 @@ const app = await buildApp({
   logger: true,
   metrics,
   bus,
+  commands: { signer, mqtt: commandClient },
   ...(config.EMQX_HOOK_TOKEN
     ? {
         emqx: {

@@ -3,14 +3,17 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { CommandSigner } from '@loa/protocols';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
+import type { MqttClient } from 'mqtt';
 import type { Principal } from '../access/principal.js';
 import { areaRoutes } from '../areas/area-routes.js';
 import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
 import { emqxHooks } from '../broker/emqx-hooks.js';
 import type { Database } from '../database/client.js';
+import { commandRoutes } from '../dispatch/command-routes.js';
 import { healthRoutes } from '../health/health-routes.js';
 import type { EventBus } from '../live-events/event-bus.js';
 import { eventRoutes } from '../live-events/event-routes.js';
@@ -41,6 +44,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Fleet events for the WebSocket; without it /events is not served. */
   bus?: EventBus;
+  /** Signs and publishes immediate commands; without it /commands is not served. */
+  commands?: { signer: CommandSigner; mqtt: MqttClient };
   /** Serves EMQX's HTTP auth hooks when set. */
   emqx?: { hookToken: string; controller: { username: string; passwordHash: string } };
 }
@@ -99,6 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
   if (options.bus) await app.register(eventRoutes, { db, bus: options.bus });
+  if (options.commands) await app.register(commandRoutes, { db, ...options.commands });
   if (options.emqx) await app.register(emqxHooks, { db, ...options.emqx });
   await app.register(scheduleRoutes, {
     db,
