@@ -692,15 +692,20 @@ cmd_up() {
   return "$rc"
 }
 
+# Sets host and port of a service from the loaded configuration.
+service_address() {
+  case $1 in
+    postgresql) host=$PG_HOST port=$PG_PORT ;;
+    redis) host=$REDIS_HOST port=$REDIS_PORT ;;
+    mosquitto) host=$MQTT_HOST port=$MQTT_PORT ;;
+  esac
+}
+
 cmd_status() {
   local rc=0 svc host port note
   load_config
   for svc in postgresql redis mosquitto; do
-    case $svc in
-      postgresql) host=$PG_HOST port=$PG_PORT ;;
-      redis) host=$REDIS_HOST port=$REDIS_PORT ;;
-      mosquitto) host=$MQTT_HOST port=$MQTT_PORT ;;
-    esac
+    service_address "$svc"
     note=
     if ! is_loopback "$host"; then
       note=" (external)"
@@ -722,11 +727,7 @@ cmd_down() {
   load_config
   take_lock
   for svc in postgresql redis mosquitto; do
-    case $svc in
-      postgresql) host=$PG_HOST port=$PG_PORT ;;
-      redis) host=$REDIS_HOST port=$REDIS_PORT ;;
-      mosquitto) host=$MQTT_HOST port=$MQTT_PORT ;;
-    esac
+    service_address "$svc"
     found=0
     for f in "$STATE_DIR/$svc"-*.state; do
       [[ -e $f ]] || continue

@@ -16,6 +16,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { areaChain } from '../src/broker/broker-config.js';
 import { loadControllerConfig } from '../src/config.js';
 import { seedDemoProvince } from '../src/demo/seed.js';
 import { ProvisionJobs } from '../src/dispatch/provision-jobs.js';
@@ -64,13 +65,7 @@ beforeAll(async () => {
       update: { kind: 'audio', assetSha256: sha.repeat(64) },
     });
   }
-  const village = await db.area.findUniqueOrThrow({ where: { code: '02680-01' } });
-  const codes = village.path.split('/').filter(Boolean);
-  const chain = await db.area.findMany({ where: { code: { in: codes } } });
-  areas = codes.map((code) => {
-    const a = chain.find((c) => c.code === code);
-    return { level: a?.level ?? 'village', areaCode: code };
-  });
+  areas = await areaChain(db, (await db.area.findUniqueOrThrow({ where: { code: '02680-01' } })).path);
 
   controllerMqtt = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5 });
   receiverMqtt = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5, reconnectPeriod: 0 });

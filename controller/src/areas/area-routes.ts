@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { type AREA_LEVELS, AreaLevelSchema, LanguageCodeSchema } from '@loa/protocols';
 import { Type } from '@sinclair/typebox';
-import { ALL_ROLES, requirePrincipal, requireScope, visiblePaths } from '../access/scope.js';
+import { listingPaths } from '../access/listing-scope.js';
+import { ALL_ROLES, requirePrincipal, requireScope } from '../access/scope.js';
 import type { Database } from '../database/client.js';
 import { decodeCursor, PageQuery, page } from '../http/pagination.js';
 import { notFound, ProblemSchema } from '../http/problem.js';
@@ -54,13 +55,7 @@ export const areaRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     },
     async (request) => {
       const principal = requirePrincipal(request.principal);
-      let paths = visiblePaths(principal, ALL_ROLES);
-      if (request.query.within) {
-        const within = await db.area.findUnique({ where: { code: request.query.within } });
-        if (!within) throw notFound(`no area ${request.query.within}`);
-        requireScope(principal, ALL_ROLES, within);
-        paths = [within.path];
-      }
+      const paths = await listingPaths(db, principal, request.query.within);
       const cursor = decodeCursor(request.query.cursor);
       const rows = await db.area.findMany({
         where: {

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { withDatabaseName } from './database-url.js';
 
 const run = promisify(execFile);
 const prismaRunner = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'scripts', 'prisma.mjs');
@@ -12,12 +13,6 @@ export interface FreshDatabase {
   name: string;
   url: string;
   drop(): Promise<void>;
-}
-
-export function withDatabaseName(connectionString: string, database: string): string {
-  const url = new URL(connectionString);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return url.toString();
 }
 
 /** Applies every pending migration to the database at `url` (prisma migrate deploy). */

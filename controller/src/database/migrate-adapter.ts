@@ -12,6 +12,7 @@
 import { debuglog } from 'node:util';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import { withDatabaseName } from './database-url.js';
 
 const debug = debuglog('prisma-migrate-adapter'); // NODE_DEBUG=prisma-migrate-adapter
 
@@ -52,12 +53,6 @@ export class MigrateClient extends pg.Client {
   }
 }
 
-function withDatabase(connectionString: string, database: string): string {
-  const url = new URL(connectionString);
-  url.pathname = `/${encodeURIComponent(database)}`;
-  return url.toString();
-}
-
 function migratePool(connectionString: string): pg.Pool {
   // allowExitOnIdle: idle clients never keep the CLI process alive.
   return new pg.Pool({ connectionString, Client: MigrateClient, allowExitOnIdle: true });
@@ -90,7 +85,7 @@ export function createMigrateAdapter(connectionString: string): MigrateAdapterFa
       try {
         await admin.query(`CREATE DATABASE "${name}"`);
         debug('created shadow database %s', name);
-        shadowPool = migratePool(withDatabase(connectionString, name));
+        shadowPool = migratePool(withDatabaseName(connectionString, name));
         const { rows } = await shadowPool.query<{ db: string }>('SELECT current_database() AS db');
         if (rows[0]?.db !== name) throw new Error(`shadow pool reached ${rows[0]?.db}, expected ${name}`);
         const shadow = await new PrismaPg(shadowPool).connect();

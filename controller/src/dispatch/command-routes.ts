@@ -64,9 +64,8 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{
       const targets = await resolveTargets(db, wanted);
       for (const a of targets.areas) requireScope(principal, roles, a);
       for (const r of targets.receivers) requireScope(principal, roles, r.village);
-      const areaRows = await db.area.findMany({ where: { id: { in: targets.areas.map((a) => a.id) } } });
       const commandTargets: CommandTarget[] = [
-        ...areaRows.map((a) => ({ type: 'area' as const, level: a.level, areaCode: a.code })),
+        ...targets.areas.map((a) => ({ type: 'area' as const, level: a.level, areaCode: a.code })),
         ...targets.receivers.map((r) => ({ type: 'receiver' as const, receiverId: r.id })),
       ];
       const body = {

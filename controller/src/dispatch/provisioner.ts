@@ -8,6 +8,18 @@ import { databaseSequence } from './sequence.js';
 
 export type ProvisionTarget = { areaId: string } | { receiverId: string };
 
+/** The provisioning targets of schedule targets (each an area or one receiver), without repeats. */
+export function provisionTargetsOf(
+  targets: Array<{ areaId: string | null; receiverId: string | null }>,
+): ProvisionTarget[] {
+  const unique = new Map<string, ProvisionTarget>();
+  for (const t of targets) {
+    const target = t.areaId ? { areaId: t.areaId } : t.receiverId ? { receiverId: t.receiverId } : null;
+    if (target) unique.set(targetKey(target), target);
+  }
+  return [...unique.values()];
+}
+
 export function targetKey(target: ProvisionTarget): string {
   return 'areaId' in target ? `area:${target.areaId}` : `receiver:${target.receiverId}`;
 }

@@ -1,5 +1,5 @@
 import type { Database } from '../database/client.js';
-import type { ProvisionTarget } from './provisioner.js';
+import { type ProvisionTarget, provisionTargetsOf } from './provisioner.js';
 
 /** How long a receiver may take to acknowledge a provision before it is sent again. */
 export const DEFAULT_ACK_TIMEOUT_MS = 5 * 60_000;
@@ -23,13 +23,7 @@ export async function resendUnacknowledged(
     },
     select: { occurrence: { select: { schedule: { select: { targets: true } } } } },
   });
-  const targets = new Map<string, ProvisionTarget>();
-  for (const d of waiting) {
-    for (const t of d.occurrence.schedule.targets) {
-      if (t.areaId) targets.set(`a:${t.areaId}`, { areaId: t.areaId });
-      else if (t.receiverId) targets.set(`r:${t.receiverId}`, { receiverId: t.receiverId });
-    }
-  }
-  if (targets.size > 0) await enqueue([...targets.values()]);
-  return { deliveries: waiting.length, targets: targets.size };
+  const targets = provisionTargetsOf(waiting.flatMap((d) => d.occurrence.schedule.targets));
+  if (targets.length > 0) await enqueue(targets);
+  return { deliveries: waiting.length, targets: targets.length };
 }

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ALL_ROLES, requirePrincipal, requireScope, visiblePaths } from '../access/scope.js';
+import { listingPaths } from '../access/listing-scope.js';
+import { ALL_ROLES, requirePrincipal, requireScope } from '../access/scope.js';
 import { recordAudit } from '../audit/audit-log.js';
 import { issueReceiverCredentials } from '../broker/receiver-credentials.js';
 import type { Database } from '../database/client.js';
@@ -68,13 +69,7 @@ export const receiverRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
     },
     async (request) => {
       const principal = requirePrincipal(request.principal);
-      let paths = visiblePaths(principal, ALL_ROLES);
-      if (request.query.area) {
-        const area = await db.area.findUnique({ where: { code: request.query.area } });
-        if (!area) throw notFound(`no area ${request.query.area}`);
-        requireScope(principal, ALL_ROLES, area);
-        paths = [area.path];
-      }
+      const paths = await listingPaths(db, principal, request.query.area);
       const cursor = decodeCursor(request.query.cursor);
       const rows = await db.receiver.findMany({
         where: {

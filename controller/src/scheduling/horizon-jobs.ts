@@ -1,6 +1,6 @@
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { Database } from '../database/client.js';
-import type { ProvisionTarget } from '../dispatch/provisioner.js';
+import { type ProvisionTarget, provisionTargetsOf } from '../dispatch/provisioner.js';
 import { resendUnacknowledged } from '../dispatch/resend.js';
 import { materialiseSchedule } from './horizon.js';
 
@@ -18,16 +18,10 @@ export async function rollHorizon(
 ) {
   const schedules = await db.schedule.findMany({ where: { enabled: true }, select: { id: true, targets: true } });
   let occurrences = 0;
-  const targets = new Map<string, ProvisionTarget>();
-  for (const s of schedules) {
-    occurrences += (await materialiseSchedule(db, s.id, now)).occurrences;
-    for (const t of s.targets) {
-      if (t.areaId) targets.set(`a:${t.areaId}`, { areaId: t.areaId });
-      else if (t.receiverId) targets.set(`r:${t.receiverId}`, { receiverId: t.receiverId });
-    }
-  }
-  await enqueue([...targets.values()]);
-  return { schedules: schedules.length, occurrences, targets: targets.size };
+  for (const s of schedules) occurrences += (await materialiseSchedule(db, s.id, now)).occurrences;
+  const targets = provisionTargetsOf(schedules.flatMap((s) => s.targets));
+  await enqueue(targets);
+  return { schedules: schedules.length, occurrences, targets: targets.length };
 }
 
 /** Runs rollHorizon every `everyMs` (default hourly) and the resend check every minute, through BullMQ job schedulers. */

@@ -104,9 +104,7 @@ async function check(db: Database, principal: Principal, input: ScheduleInput, n
     throw error;
   }
   const conflicts = await findConflicts(db, { airtimes, receiverIds: targets.receiverIds, priority: input.priority });
-  const ownerAreaId =
-    targets.areas[0]?.id ??
-    (await db.area.findUniqueOrThrow({ where: { code: targets.receivers[0]?.village.code } })).id;
+  const ownerAreaId = (targets.areas[0]?.id ?? targets.receivers[0]?.village.id) as string;
   return { spec, airtimes, targets, conflicts, ownerAreaId };
 }
 

@@ -1,4 +1,5 @@
 import type { Database } from '../database/client.js';
+import type { AreaLevel } from '../generated/prisma/client.js';
 import { notFound } from '../http/problem.js';
 
 export interface TargetRequest {
@@ -7,8 +8,8 @@ export interface TargetRequest {
 }
 
 export interface ResolvedTargets {
-  areas: Array<{ id: string; code: string; path: string }>;
-  receivers: Array<{ id: string; village: { code: string; path: string } }>;
+  areas: Array<{ id: string; code: string; path: string; level: AreaLevel }>;
+  receivers: Array<{ id: string; village: { id: string; code: string; path: string } }>;
   /** Every enabled receiver the schedule reaches (areas at any depth, plus single receivers). */
   receiverIds: string[];
 }
@@ -20,13 +21,13 @@ export async function resolveTargets(
 ): Promise<ResolvedTargets> {
   const areas = await db.area.findMany({
     where: { code: { in: request.areas } },
-    select: { id: true, code: true, path: true },
+    select: { id: true, code: true, path: true, level: true },
   });
   const missingAreas = request.areas.filter((c) => !areas.some((a) => a.code === c));
   if (missingAreas.length) throw notFound(`no area ${missingAreas.join(', ')}`);
   const receivers = await db.receiver.findMany({
     where: { id: { in: request.receivers } },
-    select: { id: true, village: { select: { code: true, path: true } } },
+    select: { id: true, village: { select: { id: true, code: true, path: true } } },
   });
   const missingReceivers = request.receivers.filter((id) => !receivers.some((r) => r.id === id));
   if (missingReceivers.length) throw notFound(`no receiver ${missingReceivers.join(', ')}`);
