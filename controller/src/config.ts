@@ -33,6 +33,16 @@ export const ControllerConfigSchema = Type.Object({
 });
 export type ControllerConfig = Static<typeof ControllerConfigSchema>;
 
+/** Loads the settings or, for a command-line program, says which are wrong and exits. */
+export function loadControllerConfigOrExit(env: Record<string, string | undefined> = process.env): ControllerConfig {
+  try {
+    return loadControllerConfig(env);
+  } catch (error) {
+    console.error(`${(error as Error).message}\nfix these environment variables (see README.md, Configuration)`);
+    process.exit(2);
+  }
+}
+
 export function loadControllerConfig(env: Record<string, string | undefined> = process.env): ControllerConfig {
   return readEnvConfig(ControllerConfigSchema, env);
 }

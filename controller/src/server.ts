@@ -4,7 +4,7 @@ import { CommandSigner, loadSigningKey } from '@loa/protocols';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { hashMosquittoPassword } from './broker/mosquitto-password.js';
-import { loadControllerConfig } from './config.js';
+import { loadControllerConfigOrExit } from './config.js';
 import { createDatabase } from './database/client.js';
 import { ProvisionJobs } from './dispatch/provision-jobs.js';
 import { Provisioner } from './dispatch/provisioner.js';
@@ -16,7 +16,7 @@ import { createMetrics } from './metrics/metrics-routes.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
 import { startHorizonJobs } from './scheduling/horizon-jobs.js';
 
-const config = loadControllerConfig();
+const config = loadControllerConfigOrExit();
 const db = createDatabase(config.DATABASE_URL);
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2 });
 let signingKey: ReturnType<typeof loadSigningKey>;
@@ -82,7 +82,7 @@ const presence = await startPresenceJobs({
 });
 
 let closing = false;
-async function shutdown(signal: string) {
+async function shutdown(signal: string, exitCode = 0) {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'shutting down');
@@ -95,10 +95,20 @@ async function shutdown(signal: string) {
   await presence.stop();
   await db.$disconnect();
   redis.disconnect();
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
-await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+try {
+  await app.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  console.error(
+    code === 'EADDRINUSE'
+      ? `port ${config.HTTP_PORT} on ${config.HTTP_HOST} is taken (another controller running?); stop it or set HTTP_PORT`
+      : `cannot listen on ${config.HTTP_HOST}:${config.HTTP_PORT}: ${(error as Error).message}`,
+  );
+  await shutdown('listen-failed', 1);
+}
 app.log.info(`API docs at http://${config.HTTP_HOST}:${config.HTTP_PORT}/docs`);

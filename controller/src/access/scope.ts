@@ -31,7 +31,8 @@ export function requireScope(
   area: { path: string; code: string },
 ): Principal {
   const p = requirePrincipal(principal);
-  if (!covers(p, roles, area.path)) throw forbidden(`no ${roles.join('/')} role covering area ${area.code}`);
+  if (!covers(p, roles, area.path))
+    throw forbidden(`no ${roles.join('/')} role covering area ${area.code}; ask an administrator for a grant there`);
   return p;
 }
 

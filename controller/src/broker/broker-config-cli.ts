@@ -4,7 +4,7 @@
 // broker SIGHUP to reload after receivers are added.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadControllerConfig } from '../config.js';
+import { loadControllerConfigOrExit } from '../config.js';
 import { createDatabase } from '../database/client.js';
 import { brokerAccounts, renderAclFile, renderPasswordFile } from './broker-config.js';
 import { hashMosquittoPassword } from './mosquitto-password.js';
@@ -15,7 +15,7 @@ if (!dir || !controllerPassword) {
   console.error('usage: MQTT_CONTROLLER_PASSWORD=... broker-config <output dir>');
   process.exit(2);
 }
-const config = loadControllerConfig();
+const config = loadControllerConfigOrExit();
 const db = createDatabase(config.DATABASE_URL);
 try {
   const accounts = await brokerAccounts(db, {

@@ -1,9 +1,9 @@
 // `npm run db:seed --workspace controller`: creates the demo province in DATABASE_URL.
-import { loadControllerConfig } from '../config.js';
+import { loadControllerConfigOrExit } from '../config.js';
 import { createDatabase } from '../database/client.js';
 import { seedDemoProvince } from './seed.js';
 
-const config = loadControllerConfig();
+const config = loadControllerConfigOrExit();
 const password = process.env.DEMO_PASSWORD || 'loa-demo';
 const db = createDatabase(config.DATABASE_URL);
 try {

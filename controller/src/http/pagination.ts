@@ -11,7 +11,11 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   const id = Buffer.from(cursor, 'base64url').toString('utf8');
   if (!id || Buffer.from(id, 'utf8').toString('base64url') !== cursor)
-    throw new Problem(400, 'Bad Request', 'invalid cursor');
+    throw new Problem(
+      400,
+      'Bad Request',
+      'invalid cursor: pass nextCursor from the previous page unchanged, or leave it out for the first page',
+    );
   return id;
 }
 

@@ -15,7 +15,8 @@ export class Problem extends Error {
 
 export const forbidden = (detail: string) => new Problem(403, 'Forbidden', detail);
 export const notFound = (detail: string) => new Problem(404, 'Not Found', detail);
-export const unauthorized = (detail = 'sign in first') => new Problem(401, 'Unauthorized', detail);
+export const unauthorized = (detail = 'sign in first: POST /auth/login with your username and password') =>
+  new Problem(401, 'Unauthorized', detail);
 
 /** Every error leaves as application/problem+json; internals are logged, never shown. */
 export function problemHandler(error: FastifyError | Problem, request: FastifyRequest, reply: FastifyReply) {
