@@ -30,6 +30,27 @@ export const ControllerConfigSchema = Type.Object({
     pattern: '^[a-z0-9][a-z0-9_.-]{0,63}$',
     description: 'Issuer name in signed commands',
   }),
+  QUEUE_PREFIX: Type.String({
+    default: 'bull',
+    pattern: '^[A-Za-z0-9_.:{}-]{1,100}$',
+    description:
+      'Redis key prefix of the BullMQ queues (provisioning, horizon, presence); instances sharing work share it',
+  }),
+  RATE_LIMIT_NAMESPACE: Type.String({
+    default: 'loa-rate-limit-',
+    pattern: '^[A-Za-z0-9_.:{}-]{1,100}$',
+    description: 'Redis key prefix of the sign-in rate-limit counters',
+  }),
+  EVENTS_CHANNEL: Type.String({
+    default: 'loa:fleet-events',
+    pattern: '^[A-Za-z0-9_.:{}-]{1,100}$',
+    description: 'Redis pub/sub channel that carries live fleet events between instances',
+  }),
+  INGEST_GROUP: Type.String({
+    default: 'loa-controller',
+    pattern: '^[A-Za-z0-9_-]{1,64}$',
+    description: "MQTT shared-subscription group of the receivers' reports; instances in one group split them",
+  }),
 });
 export type ControllerConfig = Static<typeof ControllerConfigSchema>;
 

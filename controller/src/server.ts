@@ -33,12 +33,13 @@ const signer = new CommandSigner({
   nextSeq: databaseSequence(db, config.COMMAND_ISSUER),
 });
 const commandClient = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5, reconnectPeriod: 1000 });
-const provisioning = new ProvisionJobs({ redisUrl: config.REDIS_URL });
+const provisioning = new ProvisionJobs({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
 const metrics = createMetrics(db);
-const bus = new EventBus(config.REDIS_URL);
+const bus = new EventBus(config.REDIS_URL, config.EVENTS_CHANNEL);
 const app = await buildApp({
   db,
   redis,
+  rateLimitNamespace: config.RATE_LIMIT_NAMESPACE,
   logger: true,
   metrics,
   bus,
@@ -59,11 +60,13 @@ provisioning.work(new Provisioner({ db, mqtt: commandClient, signer }), (result)
 const horizon = await startHorizonJobs({
   db,
   redisUrl: config.REDIS_URL,
+  prefix: config.QUEUE_PREFIX,
   enqueue: (targets) => provisioning.enqueue(targets),
 });
 const ingest = new ReceiverIngest({
   db,
   mqttUrl: config.MQTT_URL,
+  group: config.INGEST_GROUP,
   log: (message, detail) => {
     if (typeof detail?.reason === 'string') metrics.ingestRejected.inc({ reason: detail.reason });
     app.log.warn(detail, message);
@@ -74,6 +77,7 @@ await ingest.start();
 const presence = await startPresenceJobs({
   db,
   redisUrl: config.REDIS_URL,
+  prefix: config.QUEUE_PREFIX,
   onOffline: (ids) => {
     app.log.warn({ receivers: ids }, 'receivers went silent: flagged offline');
     const at = new Date().toISOString();

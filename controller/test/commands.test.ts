@@ -122,3 +122,92 @@ describe('immediate commands', () => {
     expect(ok.json().commands).toHaveLength(2);
   });
 });
+
+describe('play now', () => {
+  async function contentWithAudio(languages: string[]) {
+    const db = database.db();
+    const area = await db.area.findUniqueOrThrow({ where: { code: '02680' } });
+    return db.content.create({
+      data: {
+        title: 'Thông báo tiêm chủng',
+        category: 'notice',
+        ownerAreaId: area.id,
+        variants: {
+          create: [
+            ...languages.map((language, i) => ({
+              language,
+              kind: 'audio' as const,
+              asset: {
+                create: {
+                  sha256: randomUUID().replaceAll('-', '').padEnd(64, String(i)),
+                  durationMs: 30_000 + i,
+                  bytes: 90_000,
+                  format: 'opus',
+                  mime: 'audio/ogg',
+                },
+              },
+            })),
+            { language: 'ium', kind: 'text' as const, text: 'chưa có tiếng' },
+          ],
+        },
+      },
+    });
+  }
+
+  it('airs a content item at once, in the village languages that have audio, signed for the receiver', async () => {
+    const content = await contentWithAudio(['hmn', 'vie']);
+    const cookie = await as('official-02680');
+    const before = received.length;
+    const response = await app.inject({
+      method: 'POST',
+      url: '/commands/play',
+      headers: { cookie },
+      payload: { contentId: content.id, targets: { receivers: [RX] }, volume: 70 },
+    });
+    expect(response.statusCode, response.body).toBe(202);
+    // RX's village speaks vie, hmn, ium; ium has only text, so it is left out, order kept.
+    expect(response.json().commands).toEqual([expect.objectContaining({ languages: ['vie', 'hmn'] })]);
+    for (let i = 0; i < 100 && received.length === before; i++) await new Promise((r) => setTimeout(r, 20));
+    const verified = received
+      .slice(before)
+      .map((m) => verifier.verify(m.payload, m.topic))
+      .find((r) => r.ok && r.command.kind === 'play.now');
+    expect(verified?.ok).toBe(true);
+    if (!verified?.ok || verified.command.kind !== 'play.now') return;
+    const body = verified.command.body as { item: { itemId: string; volume: number; segments: unknown[] } };
+    expect(body.item.itemId).toBe(response.json().itemId);
+    expect(body.item.volume).toBe(70);
+    expect(body.item.segments).toHaveLength(2);
+  });
+
+  it('refuses content with no audio for a target, and emergency priority for officials', async () => {
+    const db = database.db();
+    const area = await db.area.findUniqueOrThrow({ where: { code: '02680' } });
+    const textOnly = await db.content.create({
+      data: {
+        title: 'Chỉ có chữ',
+        category: 'notice',
+        ownerAreaId: area.id,
+        variants: { create: [{ language: 'vie', kind: 'text', text: 'xin chào' }] },
+      },
+    });
+    const cookie = await as('official-02680');
+    const silent = await app.inject({
+      method: 'POST',
+      url: '/commands/play',
+      headers: { cookie },
+      payload: { contentId: textOnly.id, targets: { areas: ['02680'] } },
+    });
+    expect(silent.statusCode).toBe(422);
+    expect(silent.json().detail).toMatch(/no audio.*02680/);
+    const audio = await contentWithAudio(['vie']);
+    const emergency = await app.inject({
+      method: 'POST',
+      url: '/commands/play',
+      headers: { cookie },
+      payload: { contentId: audio.id, targets: { areas: ['02680'] }, priority: 'emergency' },
+    });
+    expect(emergency.statusCode).toBe(403);
+    expect(await db.dispatchedCommand.count({ where: { kind: 'play.now' } })).toBe(1);
+  });
+});

@@ -1,12 +1,6 @@
-import {
-  type AssetRef,
-  type CommandBody,
-  type CommandTarget,
-  isLanguageCode,
-  type LanguageCode,
-  type ScheduledItem,
-} from '@loa/protocols';
+import type { AssetRef, CommandBody, CommandTarget, ScheduledItem } from '@loa/protocols';
 import type { Database } from '../database/client.js';
+import { audioSegments } from './audio-segments.js';
 
 export interface ProvisionPlan {
   target: CommandTarget;
@@ -51,19 +45,9 @@ export async function buildProvision(
   const withoutAudio: string[] = [];
   for (const o of occurrences) {
     const s = o.schedule;
-    const languages = (s.languages.length > 0 ? s.languages : defaultLanguages).filter(isLanguageCode);
-    const segments = languages.flatMap((language: LanguageCode) => {
-      const asset = s.content.variants.find((v) => v.language === language && v.asset)?.asset;
-      if (!asset) return [];
-      assets.set(asset.sha256, {
-        sha256: asset.sha256,
-        url: `/assets/${asset.sha256}`,
-        bytes: asset.bytes,
-        durationMs: asset.durationMs,
-        mime: 'audio/ogg; codecs=opus',
-      });
-      return [{ language, sha256: asset.sha256, durationMs: asset.durationMs }];
-    });
+    const languages = s.languages.length > 0 ? s.languages : defaultLanguages;
+    const { segments, assets: needed } = audioSegments(s.content.variants, languages);
+    for (const asset of needed) assets.set(asset.sha256, asset);
     if (segments.length === 0) {
       withoutAudio.push(o.id);
       continue;

@@ -3,6 +3,8 @@ import type { Provisioner, ProvisionTarget } from './provisioner.js';
 import { targetKey } from './provisioner.js';
 
 const QUEUE = 'loa-provision';
+/** How long a running provision job is held by its instance without renewing its lock. */
+const PROVISION_LOCK_MS = 10_000;
 
 /**
  * Provisioning as BullMQ jobs: one job per target, deduplicated while waiting (ten
@@ -42,7 +44,16 @@ export class ProvisionJobs {
         onDone?.(result);
         return result;
       },
-      { connection: this.#connection(), prefix: this.options.prefix ?? 'bull' },
+      {
+        connection: this.#connection(),
+        prefix: this.options.prefix ?? 'bull',
+        // A job whose instance died (crash, SIGKILL, power cut) is found and run again
+        // within seconds instead of BullMQ's default 30 s lock plus 30 s check interval.
+        // Until then its target's later changes wait behind it. A provision takes well
+        // under a second; the lock is renewed every half lock while it runs.
+        lockDuration: PROVISION_LOCK_MS,
+        stalledInterval: PROVISION_LOCK_MS / 2,
+      },
     );
   }
 

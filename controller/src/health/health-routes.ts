@@ -7,7 +7,13 @@ import type { Database } from '../database/client.js';
 export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Database; redis: Redis }> = async (app, { db, redis }) => {
   app.get(
     '/healthz',
-    { schema: { tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } } },
+    {
+      schema: {
+        tags: ['health'],
+        summary: 'Liveness: the process answers',
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+      },
+    },
     async () => ({
       status: 'ok' as const,
     }),
@@ -19,6 +25,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ db: Database; redis: Redi
     {
       schema: {
         tags: ['health'],
+        summary: 'Readiness: PostgreSQL and Redis answer (503 otherwise)',
         response: {
           200: Type.Object({ status: Type.Literal('ready'), database: Check, redis: Check }),
           503: Type.Object({ status: Type.Literal('not_ready'), database: Check, redis: Check }),

@@ -9,17 +9,26 @@ import type { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import type { Principal } from '../access/principal.js';
 import { areaRoutes } from '../areas/area-routes.js';
+import { auditRoutes } from '../audit/audit-routes.js';
 import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
+import { tokenRoutes } from '../auth/token-routes.js';
 import { emqxHooks } from '../broker/emqx-hooks.js';
+import { contentRoutes } from '../content/content-routes.js';
 import type { Database } from '../database/client.js';
+import { deliveryRoutes } from '../deliveries/delivery-routes.js';
 import { commandRoutes } from '../dispatch/command-routes.js';
 import { healthRoutes } from '../health/health-routes.js';
 import type { EventBus } from '../live-events/event-bus.js';
 import { eventRoutes } from '../live-events/event-routes.js';
 import { createMetrics, type Metrics, metricsRoutes, observeHttp } from '../metrics/metrics-routes.js';
+import { receiverChangeRoutes } from '../receivers/receiver-changes.js';
 import { receiverRoutes } from '../receivers/receiver-routes.js';
+import { occurrenceRoutes } from '../scheduling/occurrence-routes.js';
+import { targetsUsingContent } from '../scheduling/replan.js';
+import { scheduleChangeRoutes } from '../scheduling/schedule-changes.js';
 import { type ScheduleChanged, scheduleRoutes } from '../scheduling/schedule-routes.js';
+import { userRoutes } from '../users/user-routes.js';
 import { Problem, problemHandler } from './problem.js';
 
 declare module 'fastify' {
@@ -101,15 +110,34 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     sessionTtlMs: options.sessionTtlMs ?? 12 * 3600_000,
     loginRateLimit: options.loginRateLimit ?? 10,
   });
+  await app.register(tokenRoutes, { db });
+  await app.register(userRoutes, { db });
+  await app.register(auditRoutes, { db });
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
+  const onScheduleChanged = options.onScheduleChanged;
+  await app.register(contentRoutes, {
+    db,
+    // Receivers holding the content's airtimes get the new audio list.
+    ...(onScheduleChanged
+      ? { onContentChanged: async (id: string) => onScheduleChanged(await targetsUsingContent(db, id)) }
+      : {}),
+  });
   if (options.bus) await app.register(eventRoutes, { db, bus: options.bus });
   if (options.commands) await app.register(commandRoutes, { db, ...options.commands });
   if (options.emqx) await app.register(emqxHooks, { db, ...options.emqx });
-  await app.register(scheduleRoutes, {
+  const scheduling = {
     db,
     ...(options.now ? { now: options.now } : {}),
     ...(options.onScheduleChanged ? { onChanged: options.onScheduleChanged } : {}),
+  };
+  await app.register(scheduleRoutes, scheduling);
+  await app.register(scheduleChangeRoutes, scheduling);
+  await app.register(occurrenceRoutes, {
+    ...scheduling,
+    ...(options.commands ? { commands: { db, ...options.commands } } : {}),
   });
+  await app.register(deliveryRoutes, { db });
+  await app.register(receiverChangeRoutes, scheduling);
   return app;
 }

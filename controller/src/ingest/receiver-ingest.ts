@@ -12,6 +12,7 @@ import {
 } from '@loa/protocols';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Database } from '../database/client.js';
+import { NO_REPORT } from '../deliveries/missed-sweep.js';
 import type { Prisma } from '../generated/prisma/client.js';
 import type { FleetEvent } from '../live-events/fleet-event.js';
 import { stateForPlay, statesBelow } from './delivery-states.js';
@@ -196,8 +197,13 @@ export class ReceiverIngest {
     const timestamps: Prisma.DeliveryUpdateManyMutationInput =
       to === 'started' ? { startedAt: at } : to === 'finished' || to === 'interrupted' ? { finishedAt: at } : {};
     const moved = await this.#o.db.delivery.updateMany({
-      where: { occurrenceId: event.itemId, receiverId: event.receiverId, state: { in: statesBelow(to) } },
-      data: { state: to, ...timestamps, ...(event.reason ? { reason: event.reason } : {}) },
+      where: {
+        occurrenceId: event.itemId,
+        receiverId: event.receiverId,
+        // A late report from a receiver that was offline replaces the sweep's guess.
+        OR: [{ state: { in: statesBelow(to) } }, { state: 'missed', reason: NO_REPORT }],
+      },
+      data: { state: to, ...timestamps, reason: event.reason ?? null },
     });
     if (moved.count > 0) {
       this.#o.onEvent({
@@ -215,10 +221,19 @@ export class ReceiverIngest {
     if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(commandId)) return;
     const command = await this.#o.db.dispatchedCommand.findUnique({ where: { id: commandId } });
     if (!command || command.occurrenceIds.length === 0) return;
-    await this.#o.db.delivery.updateMany({
+    const moved = await this.#o.db.delivery.updateMany({
       where: { receiverId, occurrenceId: { in: command.occurrenceIds }, state: { in: statesBelow('acknowledged') } },
       data: { state: 'acknowledged', acknowledgedAt: at },
     });
+    // One event per acknowledged provision, not per airtime it carries (a week's worth).
+    if (moved.count > 0)
+      this.#o.onEvent({
+        type: 'delivery.acknowledged',
+        receiverId,
+        commandId,
+        deliveries: moved.count,
+        at: at.toISOString(),
+      });
   }
 
   #reject(reason: string, topic: string, detail?: string): void {

@@ -5,10 +5,11 @@ import { ALL_ROLES, requirePrincipal, requireScope } from '../access/scope.js';
 import { recordAudit } from '../audit/audit-log.js';
 import { issueReceiverCredentials } from '../broker/receiver-credentials.js';
 import type { Database } from '../database/client.js';
+import { etagOf, notModified } from '../http/etag.js';
 import { decodeCursor, PageQuery, page } from '../http/pagination.js';
 import { notFound, ProblemSchema } from '../http/problem.js';
 
-const ReceiverSchema = Type.Object({
+export const ReceiverSchema = Type.Object({
   id: Type.String(),
   name: Type.String(),
   villageCode: Type.String(),
@@ -18,10 +19,15 @@ const ReceiverSchema = Type.Object({
   online: Type.Boolean(),
   lastSeenAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
   firmware: Type.Union([Type.String(), Type.Null()]),
-  faults: Type.Array(Type.String()),
+  agentVersion: Type.Union([Type.String(), Type.Null()]),
+  hardware: Type.Record(Type.String(), Type.Unknown(), { description: 'Model, amplifier, horns, as installed' }),
+  faults: Type.Array(Type.String(), { description: 'Latched faults, as last reported' }),
+  telemetry: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+    description: 'Last telemetry report (see the protocols Telemetry schema)',
+  }),
 });
 
-type ReceiverRow = {
+export type ReceiverRow = {
   id: string;
   name: string;
   latitude: number;
@@ -30,10 +36,13 @@ type ReceiverRow = {
   online: boolean;
   lastSeenAt: Date | null;
   firmware: string | null;
+  agentVersion: string | null;
+  hardware: unknown;
+  telemetry: unknown;
   faults: string[];
   village: { code: string };
 };
-const toReceiver = (r: ReceiverRow) => ({
+export const toReceiver = (r: ReceiverRow) => ({
   id: r.id,
   name: r.name,
   villageCode: r.village.code,
@@ -43,7 +52,10 @@ const toReceiver = (r: ReceiverRow) => ({
   online: r.online,
   lastSeenAt: r.lastSeenAt?.toISOString() ?? null,
   firmware: r.firmware,
+  agentVersion: r.agentVersion,
+  hardware: (r.hardware ?? {}) as Record<string, unknown>,
   faults: r.faults,
+  telemetry: (r.telemetry ?? null) as Record<string, unknown> | null,
 });
 
 /** The fleet, as far as the caller's grants reach. */
@@ -91,16 +103,18 @@ export const receiverRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
     {
       schema: {
         tags: ['receivers'],
-        summary: 'One receiver',
+        summary: 'One receiver (ETag; If-None-Match gives 304 when unchanged)',
         params: Type.Object({ id: Type.String() }),
-        response: { 200: ReceiverSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
+        response: { 200: ReceiverSchema, 304: Type.Null(), 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const receiver = await db.receiver.findUnique({ where: { id: request.params.id }, include: { village: true } });
       if (!receiver) throw notFound(`no receiver ${request.params.id}`);
       requireScope(request.principal, ALL_ROLES, receiver.village);
-      return toReceiver(receiver);
+      const body = toReceiver(receiver);
+      if (notModified(request, reply, etagOf(body))) return reply.status(304).send(null);
+      return body;
     },
   );
 

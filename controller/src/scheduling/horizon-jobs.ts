@@ -1,5 +1,6 @@
 import { type ConnectionOptions, Queue, Worker } from 'bullmq';
 import type { Database } from '../database/client.js';
+import { markMissedDeliveries } from '../deliveries/missed-sweep.js';
 import { type ProvisionTarget, provisionTargetsOf } from '../dispatch/provisioner.js';
 import { resendUnacknowledged } from '../dispatch/resend.js';
 import { materialiseSchedule } from './horizon.js';
@@ -24,13 +25,17 @@ export async function rollHorizon(
   return { schedules: schedules.length, occurrences, targets: targets.length };
 }
 
-/** Runs rollHorizon every `everyMs` (default hourly) and the resend check every minute, through BullMQ job schedulers. */
+/**
+ * Runs rollHorizon every `everyMs` (default hourly), and the resend check and the missed
+ * sweep every minute, through BullMQ job schedulers (one schedule however many instances).
+ */
 export async function startHorizonJobs(options: {
   db: Database;
   redisUrl: string;
   enqueue: (targets: ProvisionTarget[]) => Promise<void>;
   everyMs?: number;
   prefix?: string;
+  onMissed?: (missed: Array<{ receiverId: string; occurrenceId: string }>) => void;
 }) {
   const connection = { url: options.redisUrl, maxRetriesPerRequest: null } as ConnectionOptions;
   const prefix = options.prefix ?? 'bull';
@@ -46,12 +51,23 @@ export async function startHorizonJobs(options: {
     { every: 60_000 },
     { name: 'resend', opts: { removeOnComplete: 50, removeOnFail: 50 } },
   );
+  // Airtimes over without a report from their receiver become `missed`.
+  await queue.upsertJobScheduler(
+    'missed',
+    { every: 60_000 },
+    { name: 'missed', opts: { removeOnComplete: 50, removeOnFail: 50 } },
+  );
   const worker = new Worker(
     QUEUE,
-    (job) =>
-      job.name === 'resend'
-        ? resendUnacknowledged(options.db, options.enqueue)
-        : rollHorizon(options.db, options.enqueue),
+    async (job) => {
+      if (job.name === 'resend') return resendUnacknowledged(options.db, options.enqueue);
+      if (job.name === 'missed') {
+        const missed = await markMissedDeliveries(options.db);
+        if (missed.length > 0) options.onMissed?.(missed);
+        return { missed: missed.length };
+      }
+      return rollHorizon(options.db, options.enqueue);
+    },
     { connection, prefix },
   );
   return {
