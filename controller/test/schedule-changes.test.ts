@@ -240,6 +240,20 @@ describe('changing a schedule', () => {
   });
 });
 
+describe('bad input', () => {
+  it('refuses a misspelt field instead of silently dropping it, naming the field', async () => {
+    const response = await call('official-02680', 'POST', '/schedules', {
+      payload: { ...daily(), acceptConflict: true },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(response.json().detail).toBe('body has an unknown property "acceptConflict"; check its spelling');
+    expect(response.json().errors).toEqual([
+      { path: '', message: 'has an unknown property "acceptConflict"; check its spelling' },
+    ]);
+  });
+});
+
 describe('deliveries', () => {
   it('lists deliveries by schedule and state, only within the caller’s areas', async () => {
     const schedule = await database.db().schedule.findFirstOrThrow({ where: { title: 'Loa phát thanh thôn' } });

@@ -4,7 +4,7 @@ import type { Database } from '../database/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { decodeCursor, PageQuery, page } from '../http/pagination.js';
 import { Problem, ProblemSchema } from '../http/problem.js';
-import { BadRequestSchema, requireAdmin } from '../users/user-routes.js';
+import { requireAdmin } from '../users/user-routes.js';
 
 const AuditEntrySchema = Type.Object({
   id: Type.String(),
@@ -104,7 +104,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
             items: Type.Array(AuditEntrySchema),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
           }),
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
         },

@@ -5,7 +5,6 @@ import { recordAudit } from '../audit/audit-log.js';
 import type { Database } from '../database/client.js';
 import { decodeCursor, PageQuery, page } from '../http/pagination.js';
 import { forbidden, notFound, ProblemSchema } from '../http/problem.js';
-import { BadRequestSchema } from '../users/user-routes.js';
 import { newToken } from './tokens.js';
 
 const DAY_MS = 86_400_000;
@@ -45,7 +44,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
             token: Type.String({ description: 'Send as Authorization: Bearer; shown only now' }),
             expiresAt: Type.String({ format: 'date-time' }),
           }),
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
         },
@@ -85,7 +84,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
         querystring: Type.Object({ ...PageQuery }),
         response: {
           200: Type.Object({ items: Type.Array(TokenSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
         },
       },
@@ -121,7 +120,7 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
         tags: ['auth'],
         summary: 'Revoke one of your API tokens',
         params: Type.Object({ id: Type.String({ format: 'uuid' }) }),
-        response: { 204: Type.Null(), 400: BadRequestSchema, 401: ProblemSchema, 404: ProblemSchema },
+        response: { 204: Type.Null(), 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { LANGUAGE_CODES, LanguageCodeSchema } from '@loa/protocols';
 import { type Static, Type } from '@sinclair/typebox';
-import type { FastifySchemaValidationError } from 'fastify';
 import { listingPaths } from '../access/listing-scope.js';
 import type { Principal } from '../access/principal.js';
 import { ALL_ROLES, requirePrincipal, requireScope } from '../access/scope.js';
@@ -193,30 +192,6 @@ async function loadForChange(tx: Prisma.TransactionClient, id: string): Promise<
   return row;
 }
 
-/**
- * One readable message per field: a value outside a list of choices (language codes,
- * categories) names the choices, instead of one "must be equal to constant" per choice.
- */
-function schemaErrorFormatter(errors: FastifySchemaValidationError[], dataVar: string): Error {
-  const choices = new Map<string, string[]>();
-  const messages: string[] = [];
-  for (const error of errors) {
-    const field = `${dataVar}${error.instancePath}`;
-    if (error.keyword === 'const')
-      choices.set(field, [...(choices.get(field) ?? []), String(error.params.allowedValue)]);
-    else if (!(error.keyword === 'anyOf' && choices.has(field)))
-      messages.push(`${field} ${error.message ?? 'is invalid'}`);
-  }
-  for (const [field, values] of choices) {
-    messages.unshift(
-      field.endsWith('/language')
-        ? `${field} is not a known language; use an ISO 639-3 code: ${values.join(', ')}`
-        : `${field} must be one of: ${values.join(', ')}`,
-    );
-  }
-  return new Error(messages.join('; '));
-}
-
 const title = (value: string) => {
   const trimmed = value.trim();
   if (!trimmed) throw badRequest('title must not be blank');
@@ -255,7 +230,6 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
           404: ProblemSchema,
         },
       },
-      schemaErrorFormatter,
     },
     async (request) => {
       const principal = requirePrincipal(request.principal);
@@ -334,7 +308,6 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
           422: ProblemSchema,
         },
       },
-      schemaErrorFormatter,
     },
     async (request, reply) => {
       const principal = requirePrincipal(request.principal);
@@ -385,7 +358,6 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
           422: ProblemSchema,
         },
       },
-      schemaErrorFormatter,
     },
     async (request, reply) => {
       const principal: Principal = requirePrincipal(request.principal);

@@ -8,7 +8,8 @@ const PROVISION_LOCK_MS = 10_000;
 
 /**
  * Provisioning as BullMQ jobs: one job per target, deduplicated while waiting (ten
- * changes to a commune's schedule in a second send one provision), retried with backoff
+ * changes to a commune's schedule in a second send one provision) but run once more
+ * after a change that arrives while the target's job is running, retried with backoff
  * when the broker is away, and kept in Redis so a controller restart loses nothing.
  */
 export class ProvisionJobs {
@@ -25,7 +26,9 @@ export class ProvisionJobs {
         name: 'provision',
         data: { target },
         opts: {
-          deduplication: { id: targetKey(target) },
+          // A change while the target's job runs must not fold into it: that job may have
+          // read the schedule before the change, so one more run is kept for afterwards.
+          deduplication: { id: targetKey(target), keepLastIfActive: true },
           attempts: 8,
           backoff: { type: 'exponential', delay: 1000 },
           removeOnComplete: 1000,

@@ -30,6 +30,7 @@ import { scheduleChangeRoutes } from '../scheduling/schedule-changes.js';
 import { type ScheduleChanged, scheduleRoutes } from '../scheduling/schedule-routes.js';
 import { userRoutes } from '../users/user-routes.js';
 import { Problem, problemHandler } from './problem.js';
+import { schemaErrorFormatter } from './validation-errors.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -62,7 +63,13 @@ export interface AppOptions {
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { db, redis } = options;
-  const app = Fastify({ logger: options.logger ?? false, trustProxy: true }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({
+    logger: options.logger ?? false,
+    trustProxy: true,
+    // Unknown fields are refused, not silently dropped: a misspelt "targets" must not go unnoticed.
+    ajv: { customOptions: { removeAdditional: false } },
+    schemaErrorFormatter,
+  }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(problemHandler);
   app.setNotFoundHandler((request, reply) =>
     problemHandler(new Problem(404, 'Not Found', `no route ${request.method} ${request.url}`), request, reply),

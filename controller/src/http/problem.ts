@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { describe } from './validation-errors.js';
 
 /** An error that becomes an RFC 9457 problem+json response. */
 export class Problem extends Error {
@@ -29,7 +30,7 @@ export function problemHandler(error: FastifyError | Problem, request: FastifyRe
       title: 'Bad Request',
       status: 400,
       detail: error.message,
-      errors: error.validation.map((v) => ({ path: v.instancePath, message: v.message })),
+      errors: error.validation.map((v) => ({ path: v.instancePath, message: describe(v) })),
     };
   } else if (error.statusCode && error.statusCode < 500) {
     body = {
@@ -48,6 +49,7 @@ export function problemHandler(error: FastifyError | Problem, request: FastifyRe
     .send({ ...body, instance: request.url });
 }
 
+/** RFC 9457 problem; extension members (errors, conflicts, currentEtag, ...) pass through. */
 export const ProblemSchema = {
   type: 'object',
   properties: {
@@ -56,6 +58,12 @@ export const ProblemSchema = {
     status: { type: 'integer' },
     detail: { type: 'string' },
     instance: { type: 'string' },
+    errors: {
+      type: 'array',
+      description: 'For invalid requests: each invalid field and what is wrong with it',
+      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+    },
   },
   required: ['title', 'status'],
+  additionalProperties: true,
 } as const;

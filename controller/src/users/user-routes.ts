@@ -12,21 +12,6 @@ import { forbidden, notFound, Problem, ProblemSchema } from '../http/problem.js'
 
 type Tx = Prisma.TransactionClient;
 
-/**
- * ProblemSchema plus the `errors` the problem handler lists for invalid requests
- * (ProblemSchema alone would make the serializer drop them from 400 answers).
- */
-export const BadRequestSchema = {
-  ...ProblemSchema,
-  properties: {
-    ...ProblemSchema.properties,
-    errors: {
-      type: 'array',
-      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
-    },
-  },
-} as const;
-
 const RoleSchema = Type.Union([
   Type.Literal('admin'),
   Type.Literal('official'),
@@ -177,7 +162,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         }),
         response: {
           200: Type.Object({ items: Type.Array(UserSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
@@ -227,7 +212,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         response: {
           200: UserSchema,
           304: Type.Null(),
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
@@ -265,7 +250,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         ),
         response: {
           201: UserSchema,
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
@@ -341,7 +326,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         ),
         response: {
           200: UserSchema,
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
@@ -421,7 +406,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         body: GrantInput,
         response: {
           201: GrantSchema,
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
@@ -467,7 +452,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         params: Type.Object({ id: Type.String({ format: 'uuid' }), grantId: Type.String({ format: 'uuid' }) }),
         response: {
           204: Type.Null(),
-          400: BadRequestSchema,
+          400: ProblemSchema,
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
