@@ -62,6 +62,11 @@ const horizon = await startHorizonJobs({
   redisUrl: config.REDIS_URL,
   prefix: config.QUEUE_PREFIX,
   enqueue: (targets) => provisioning.enqueue(targets),
+  onMissed: (missed) => {
+    const at = new Date().toISOString();
+    for (const { receiverId, occurrenceId } of missed)
+      void bus.publish({ type: 'delivery.state', receiverId, occurrenceId, state: 'missed', at });
+  },
 });
 const ingest = new ReceiverIngest({
   db,
