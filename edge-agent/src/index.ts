@@ -1,1 +1,2 @@
-export * from './config.js';
+export * from './config/agent-config.js';
+export * from './config/agent-env.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadAgentEnv } from '../src/config.js';
+import { loadAgentEnv } from '../../src/config/agent-env.js';
 
 describe('edge agent environment', () => {
   it('defaults to loopback and refuses a broker URL of the wrong scheme', () => {
