@@ -80,6 +80,7 @@ const EXAMPLES: Record<string, unknown> = {
     state: 'ready',
     bytes: 10,
   },
+  EventReceipts: { v: 1, receiverId: 'rx-1', eventIds: [crypto.randomUUID()], at: NOW },
   TimeRequest: { v: 1, receiverId: 'rx-1', nonce: 'abcdefghijklmnop', t0: NOW },
   TimeResponse: {
     v: 1,

@@ -24,6 +24,7 @@ describe('topics', () => {
     expect(topics.receiverState('rx-1')).toBe('loa/v1/rx/rx-1/state');
     expect(topics.receiverTelemetry('rx-1')).toBe('loa/v1/rx/rx-1/telemetry');
     expect(topics.receiverEvents('rx-1')).toBe('loa/v1/rx/rx-1/events');
+    expect(topics.receiverEventReceipts('rx-1')).toBe('loa/v1/rx/rx-1/events/receipts');
     expect(topics.timeRequest('rx-1')).toBe('loa/v1/rx/rx-1/time/request');
     expect(topics.timeResponse('rx-1')).toBe('loa/v1/rx/rx-1/time/response');
     expect(topics.liveAudio('sess-0001')).toBe('loa/v1/live/sess-0001/audio');
@@ -111,6 +112,9 @@ describe('topics', () => {
     expect(may('subscribe', topics.receiverCommand('rx-0002'))).toBe(false);
     expect(may('subscribe', topics.receiverEvents('rx-0002'))).toBe(false);
     expect(may('subscribe', topics.timeResponse('rx-0002'))).toBe(false);
+    expect(may('subscribe', topics.receiverEventReceipts(RECEIVER))).toBe(true);
+    expect(may('subscribe', topics.receiverEventReceipts('rx-0002'))).toBe(false);
+    expect(may('publish', topics.receiverEventReceipts(RECEIVER))).toBe(false);
     expect(may('subscribe', topics.liveAudio('session-1'))).toBe(true);
   });
 
@@ -120,6 +124,7 @@ describe('topics', () => {
       acl.some((r) => r.access === access && topicMatches(r.topic, topic));
     expect(may('publish', topics.areaCommand('province', '10'))).toBe(true);
     expect(may('publish', topics.receiverState('rx-1'))).toBe(false);
+    expect(may('publish', topics.receiverEventReceipts('rx-1'))).toBe(true);
     expect(may('subscribe', topics.receiverTelemetry('rx-1'))).toBe(true);
   });
 

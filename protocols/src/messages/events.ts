@@ -99,3 +99,20 @@ export type FaultEvent = Static<typeof FaultEvent>;
 export type CacheEvent = Static<typeof CacheEvent>;
 export type ReceiverEvent = AckEvent | PlayEvent | FaultEvent | CacheEvent;
 export type ReceiverEventType = keyof typeof EVENT_SCHEMAS;
+
+/**
+ * The controller's receipt for events it has stored (or had stored before: a repeat is
+ * receipted again). A receiver keeps each event in its outbox until it appears here.
+ * Unsigned: only the controller may publish on this topic (broker ACL), and a receipt can
+ * only make a receiver forget a report, never act.
+ */
+export const EventReceipts = Type.Object(
+  {
+    v: VersionField,
+    receiverId: ReceiverId,
+    eventIds: Type.Array(Uuid, { minItems: 1, maxItems: 500 }),
+    at: UnixMs,
+  },
+  { $id: 'EventReceipts', additionalProperties: false },
+);
+export type EventReceipts = Static<typeof EventReceipts>;

@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { COMMAND_BODIES } from '../commands/bodies.js';
 import { CommandEnvelope } from '../commands/envelope.js';
 import { TimeRequest, TimeResponse } from '../time-sync/messages.js';
-import { EVENT_SCHEMAS } from './events.js';
+import { EVENT_SCHEMAS, EventReceipts } from './events.js';
 import { ReceiverState } from './receiver-state.js';
 import { Telemetry } from './telemetry.js';
 
@@ -16,6 +16,7 @@ export const WIRE_SCHEMAS: Record<string, TSchema> = {
   ReceiverState,
   Telemetry,
   ...Object.fromEntries(Object.values(EVENT_SCHEMAS).map((s) => [s.$id as string, s])),
+  EventReceipts,
   TimeRequest,
   TimeResponse,
 };

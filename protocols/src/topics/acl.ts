@@ -17,7 +17,7 @@ export interface AclRule {
 /**
  * What one receiver may do on the broker: publish only as itself, and subscribe only to
  * its own command topic, its areas' command topics (its village and every ancestor), its
- * time answers and live audio (whose packets are signed).
+ * time answers, the receipts for its events and live audio (whose packets are signed).
  */
 export function receiverAcl(receiverId: string, areas: readonly AreaRef[]): AclRule[] {
   return [
@@ -28,6 +28,7 @@ export function receiverAcl(receiverId: string, areas: readonly AreaRef[]): AclR
     { access: 'subscribe', topic: topics.receiverCommand(receiverId) },
     ...areas.map((a) => ({ access: 'subscribe' as const, topic: topics.areaCommand(a.level, a.areaCode) })),
     { access: 'subscribe', topic: topics.timeResponse(receiverId) },
+    { access: 'subscribe', topic: topics.receiverEventReceipts(receiverId) },
     { access: 'subscribe', topic: topicFilter('liveAudio') },
   ];
 }
@@ -42,6 +43,7 @@ export function controllerAcl(): AclRule[] {
   return [
     { access: 'publish', topic: `${TOPIC_ROOT}/cmd/#` },
     { access: 'publish', topic: topicFilter('timeResponse') },
+    { access: 'publish', topic: topicFilter('receiverEventReceipts') },
     { access: 'publish', topic: topicFilter('liveAudio') },
     { access: 'subscribe', topic: `${TOPIC_ROOT}/rx/#` },
   ];

@@ -10,6 +10,7 @@ export type TopicName =
   | 'receiverState'
   | 'receiverTelemetry'
   | 'receiverEvents'
+  | 'receiverEventReceipts'
   | 'timeRequest'
   | 'timeResponse'
   | 'liveAudio';
@@ -99,6 +100,19 @@ export const TOPIC_SPECS: Record<TopicName, TopicSpec> = {
     payload: 'ReceiverEvent',
     messageExpiryS: null,
     summary: 'Acknowledgements and refusals, proof of play, faults and cache state.',
+  },
+  receiverEventReceipts: {
+    name: 'receiverEventReceipts',
+    pattern: 'rx/{receiverId}/events/receipts',
+    params: { receiverId },
+    qos: 1,
+    retain: false,
+    publisher: 'controller',
+    subscriber: 'receiver',
+    payload: 'EventReceipts',
+    messageExpiryS: 3600,
+    summary:
+      'The controller names the events it has stored; the receiver then drops them from its outbox (until then it sends them again).',
   },
   timeRequest: {
     name: 'timeRequest',

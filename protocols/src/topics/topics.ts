@@ -23,6 +23,7 @@ export const topics = {
   receiverState: (receiverId: string) => build('receiverState', { receiverId }),
   receiverTelemetry: (receiverId: string) => build('receiverTelemetry', { receiverId }),
   receiverEvents: (receiverId: string) => build('receiverEvents', { receiverId }),
+  receiverEventReceipts: (receiverId: string) => build('receiverEventReceipts', { receiverId }),
   timeRequest: (receiverId: string) => build('timeRequest', { receiverId }),
   timeResponse: (receiverId: string) => build('timeResponse', { receiverId }),
   liveAudio: (sessionId: string) => build('liveAudio', { sessionId }),
@@ -45,6 +46,7 @@ export type ParsedTopic =
   | { name: 'receiverState'; receiverId: string }
   | { name: 'receiverTelemetry'; receiverId: string }
   | { name: 'receiverEvents'; receiverId: string }
+  | { name: 'receiverEventReceipts'; receiverId: string }
   | { name: 'timeRequest'; receiverId: string }
   | { name: 'timeResponse'; receiverId: string }
   | { name: 'liveAudio'; sessionId: string };
