@@ -98,6 +98,32 @@ describe('receiver ingest over the real broker', () => {
     expect(final.finishedAt).not.toBeNull();
   });
 
+  it('receipts stored events to their receiver, repeats again, malformed never', async () => {
+    const listener = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5, reconnectPeriod: 0 });
+    const receipted: string[][] = [];
+    listener.on('message', (_topic, payload) => receipted.push(JSON.parse(payload.toString()).eventIds));
+    await listener.subscribeAsync(topics.receiverEventReceipts(RX), { qos: 1 });
+    const waitFor = async (id: string, times: number) => {
+      for (let i = 0; i < 200 && receipted.filter((ids) => ids.includes(id)).length < times; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      return receipted.filter((ids) => ids.includes(id)).length;
+    };
+    try {
+      const fault = { v: 1, eventId: randomUUID(), receiverId: RX, at: Date.now(), type: 'fault', code: 'overheat' };
+      await publish(topics.receiverEvents(RX), { ...fault, state: 'raised' });
+      expect(await waitFor(fault.eventId, 1)).toBe(1);
+      await publish(topics.receiverEvents(RX), { ...fault, state: 'raised' }); // the receiver missed the receipt
+      expect(await waitFor(fault.eventId, 2)).toBe(2);
+      const bad = { ...fault, eventId: randomUUID(), state: 'smouldering' };
+      await publish(topics.receiverEvents(RX), bad);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(receipted.flat()).not.toContain(bad.eventId);
+      await publish(topics.receiverEvents(RX), { ...fault, eventId: randomUUID(), state: 'cleared' });
+    } finally {
+      await listener.endAsync();
+    }
+  });
+
   it('latches and clears faults', async () => {
     const fault = (state: string) => ({
       v: 1,
@@ -117,7 +143,9 @@ describe('receiver ingest over the real broker', () => {
   });
 
   it('counts malformed, spoofed and unknown messages and keeps going', async () => {
-    const rejected = () => ({ ...ingest.stats.rejected });
+    const before = { ...ingest.stats.rejected };
+    const rejected = () =>
+      Object.fromEntries(Object.entries(ingest.stats.rejected).map(([k, n]) => [k, n - (before[k] ?? 0)]));
     await publish(topics.receiverEvents(RX), 'not json at all');
     await publish(topics.receiverEvents(RX), '{"v":1,"type":"play"}');
     await publish(topics.receiverTelemetry(RX), telemetry('rx-02683-01-1')); // claims to be another receiver

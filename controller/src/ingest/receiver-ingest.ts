@@ -1,6 +1,7 @@
 import {
   decodeMessage,
   decodeReceiverEvent,
+  type EventReceipts,
   formatIssues,
   type PlayEvent,
   parseTopic,
@@ -9,6 +10,7 @@ import {
   sharedSubscription,
   Telemetry,
   topicFilter,
+  topics,
 } from '@loa/protocols';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Database } from '../database/client.js';
@@ -36,6 +38,9 @@ export interface IngestStats {
 }
 
 const json = (value: unknown) => value as Prisma.InputJsonValue;
+const RECEIPT_BATCH = 100;
+const RECEIPT_DELAY_MS = 200;
+const RECEIPT_EXPIRY_S = 3600;
 
 /**
  * Consumes what receivers publish (state, telemetry, events), validated with protocols,
@@ -46,6 +51,8 @@ export class ReceiverIngest {
   readonly stats: IngestStats = { accepted: 0, duplicates: 0, rejected: {} };
   #client: MqttClient | undefined;
   #queue: Promise<void> = Promise.resolve();
+  readonly #receipts = new Map<string, Set<string>>();
+  #receiptTimer: NodeJS.Timeout | undefined;
   readonly #o: Required<Omit<IngestOptions, 'clientId'>> & { clientId?: string };
 
   constructor(options: IngestOptions) {
@@ -83,6 +90,8 @@ export class ReceiverIngest {
 
   async stop(): Promise<void> {
     await this.drain();
+    if (this.#receiptTimer) clearTimeout(this.#receiptTimer);
+    this.#flushAllReceipts();
     await this.#client?.endAsync();
   }
 
@@ -153,6 +162,8 @@ export class ReceiverIngest {
     });
     if (fresh.count === 0) {
       this.stats.duplicates++;
+      // Receipted again: the receiver may have missed the first receipt.
+      this.#receipt(event.receiverId, event.eventId);
       return;
     }
     const known = await db.receiver.findUnique({ where: { id: event.receiverId }, select: { faults: true } });
@@ -189,6 +200,41 @@ export class ReceiverIngest {
         break;
     }
     this.stats.accepted++;
+    this.#receipt(event.receiverId, event.eventId);
+  }
+
+  /**
+   * Collects stored event ids per receiver and sends them back briefly after (a receiver
+   * flushing a week of reports gets a few receipts, not hundreds). Only called once the
+   * event is in the database, so a receipt never names something that could be lost.
+   */
+  #receipt(receiverId: string, eventId: string): void {
+    let ids = this.#receipts.get(receiverId);
+    if (!ids) {
+      ids = new Set();
+      this.#receipts.set(receiverId, ids);
+    }
+    ids.add(eventId);
+    if (ids.size >= RECEIPT_BATCH) void this.#flushReceipts(receiverId);
+    else this.#receiptTimer ??= setTimeout(() => this.#flushAllReceipts(), RECEIPT_DELAY_MS);
+  }
+
+  #flushAllReceipts(): void {
+    this.#receiptTimer = undefined;
+    for (const receiverId of [...this.#receipts.keys()]) void this.#flushReceipts(receiverId);
+  }
+
+  async #flushReceipts(receiverId: string): Promise<void> {
+    const ids = this.#receipts.get(receiverId);
+    this.#receipts.delete(receiverId);
+    if (!ids?.size || !this.#client) return;
+    const receipts: EventReceipts = { v: 1, receiverId, eventIds: [...ids], at: this.#o.now().getTime() };
+    await this.#client
+      .publishAsync(topics.receiverEventReceipts(receiverId), JSON.stringify(receipts), {
+        qos: 1,
+        properties: { messageExpiryInterval: RECEIPT_EXPIRY_S },
+      })
+      .catch((error: unknown) => this.#o.log('receipt not sent', { receiverId, error: String(error) }));
   }
 
   async #play(event: PlayEvent, at: Date): Promise<void> {

@@ -1,0 +1,30 @@
+/**
+ * Reconnect delays: exponential with full jitter (a random delay between 0 and the
+ * exponential bound). When a broker restarts, thousands of receivers lose it at the same
+ * moment; full jitter spreads their returns instead of letting them stampede together.
+ */
+export class Backoff {
+  #attempt = 0;
+
+  constructor(
+    private readonly baseMs = 1000,
+    private readonly capMs = 5 * 60_000,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /** The delay before the next attempt. */
+  next(): number {
+    const bound = Math.min(this.capMs, this.baseMs * 2 ** this.#attempt);
+    this.#attempt = Math.min(this.#attempt + 1, 30);
+    return Math.floor(this.random() * bound);
+  }
+
+  /** After a successful connection. */
+  reset(): void {
+    this.#attempt = 0;
+  }
+
+  get attempt(): number {
+    return this.#attempt;
+  }
+}
