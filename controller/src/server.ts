@@ -15,6 +15,7 @@ import { EventBus } from './live-events/event-bus.js';
 import { createMetrics } from './metrics/metrics-routes.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
 import { startHorizonJobs } from './scheduling/horizon-jobs.js';
+import { TimeServer } from './time-sync/time-server.js';
 
 const config = loadControllerConfigOrExit();
 const db = createDatabase(config.DATABASE_URL);
@@ -79,6 +80,13 @@ const ingest = new ReceiverIngest({
   onEvent: (event) => void bus.publish(event),
 });
 await ingest.start();
+const timeServer = new TimeServer({
+  mqttUrl: config.MQTT_URL,
+  key: signingKey,
+  group: config.INGEST_GROUP,
+  log: (message, detail) => app.log.warn(detail, message),
+});
+await timeServer.start();
 const presence = await startPresenceJobs({
   db,
   redisUrl: config.REDIS_URL,
@@ -97,6 +105,7 @@ async function shutdown(signal: string, exitCode = 0) {
   app.log.info({ signal }, 'shutting down');
   await app.close();
   await ingest.stop();
+  await timeServer.stop();
   await horizon.stop();
   await bus.close();
   await provisioning.close();
