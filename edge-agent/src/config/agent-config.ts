@@ -5,6 +5,9 @@ import { type Static, Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { loadAgentEnv } from './agent-env.js';
 
+/** TrustedKey without its $id (a schema id may be compiled only once per validator). */
+const TrustedKeyEntry = Type.Object(TrustedKey.properties, { additionalProperties: false });
+
 const Ms = (def: number, description: string) => Type.Integer({ minimum: 0, default: def, description });
 
 /**
@@ -31,7 +34,7 @@ export const AgentConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     controllerUrl: UrlSetting(['http', 'https'], 'http://127.0.0.1:8080', 'Controller, for content downloads'),
-    trustedKeys: Type.Array(TrustedKey, {
+    trustedKeys: Type.Array(TrustedKeyEntry, {
       default: [],
       description: 'Public keys whose signed commands are obeyed (loa-keys public prints an entry)',
     }),
@@ -150,7 +153,7 @@ export function trustedKeysOf(config: AgentConfig): TrustedKey[] {
   } catch (error) {
     throw new AgentConfigError(`cannot read trusted keys ${config.trustedKeysFile}: ${(error as Error).message}`);
   }
-  const checked = validate(Type.Array(TrustedKey), extra);
+  const checked = validate(Type.Array(TrustedKeyEntry), extra);
   if (!checked.ok) throw new AgentConfigError(`invalid trusted keys file: ${formatIssues(checked.errors)}`);
   return [...config.trustedKeys, ...checked.value];
 }

@@ -82,12 +82,30 @@ export class MqttLink {
   ): Promise<void> {
     const client = this.#client;
     if (!client || !this.#connected) throw new Error('not connected to the broker');
-    await client.publishAsync(topic, payload, {
-      qos: options.qos,
-      retain: options.retain ?? false,
-      ...(options.messageExpiryInterval ? { properties: { messageExpiryInterval: options.messageExpiryInterval } } : {}),
+    // A publish in flight when the connection dies may never settle: fail it on disconnect
+    // (the caller's outbox keeps the report), so nothing waits on a dead connection.
+    let fail: ((error: Error) => void) | undefined;
+    const lost = new Promise<never>((_, reject) => {
+      fail = reject;
+      this.#inFlight.add(reject);
     });
+    try {
+      await Promise.race([
+        client.publishAsync(topic, payload, {
+          qos: options.qos,
+          retain: options.retain ?? false,
+          ...(options.messageExpiryInterval
+            ? { properties: { messageExpiryInterval: options.messageExpiryInterval } }
+            : {}),
+        }),
+        lost,
+      ]);
+    } finally {
+      if (fail) this.#inFlight.delete(fail);
+    }
   }
+
+  readonly #inFlight = new Set<(error: Error) => void>();
 
   /** Says goodbye (retained offline state with the reason) and disconnects. */
   async close(reason: 'shutdown' | 'rebooting' = 'shutdown'): Promise<void> {
@@ -161,6 +179,8 @@ export class MqttLink {
       if (this.#client !== client) return;
       const was = this.#connected;
       this.#connected = false;
+      for (const reject of this.#inFlight) reject(new Error('connection lost before the broker confirmed'));
+      this.#inFlight.clear();
       if (was) for (const h of this.#onDisconnect) h();
       client.removeAllListeners('close');
       client.end(true);
@@ -181,10 +201,14 @@ export class MqttLink {
         ...(this.o.extraSubscriptions ?? []),
       ];
       await client.subscribeAsync(subscriptions, { qos: 1 });
-      await client.publishAsync(topics.receiverState(this.o.receiverId), JSON.stringify(this.#state(true, 'connected')), {
-        qos: 1,
-        retain: TOPIC_SPECS.receiverState.retain,
-      });
+      await client.publishAsync(
+        topics.receiverState(this.o.receiverId),
+        JSON.stringify(this.#state(true, 'connected')),
+        {
+          qos: 1,
+          retain: TOPIC_SPECS.receiverState.retain,
+        },
+      );
       this.#connected = true;
       this.stats.connects++;
       this.#backoff.reset();

@@ -200,7 +200,10 @@ export class PlaybackEngine {
     const best = this.#best();
     if (!best) return;
     const playing = this.#playing;
-    if (!playing) return this.#start(best);
+    if (!playing) {
+      this.#start(best);
+      return;
+    }
     const higher = priorityRank(best.item.priority) > priorityRank(playing.entry.item.priority);
     if (higher && (best.item.startMode === 'hard' || best.source === 'alert' || best.source === 'live'))
       this.#abort(playing, { reason: 'pre-empted', by: best.item.itemId });

@@ -15,16 +15,30 @@ export class TimedRenderer implements Renderer {
   constructor(
     private readonly clock: Clock,
     private readonly fail?: (item: PlayableItem) => string | undefined,
+    /** When given, every segment's asset must be readable (verified) or the item fails, as on a receiver. */
+    private readonly readAsset?: (sha256: string) => Promise<Buffer | undefined>,
   ) {}
 
-  render(
+  async render(
     item: PlayableItem,
     signal: AbortSignal,
     onProgress?: (progress: RenderProgress) => void,
   ): Promise<RenderOutcome> {
     this.rendered.push(item.itemId);
     const failure = this.fail?.(item);
-    if (failure) return Promise.resolve({ result: 'failed', playedMs: 0, reason: failure });
+    if (failure) return { result: 'failed', playedMs: 0, reason: failure };
+    if (this.readAsset)
+      for (const segment of item.segments)
+        if (!(await this.readAsset(segment.sha256)))
+          return { result: 'failed', playedMs: 0, reason: `asset_missing ${segment.sha256.slice(0, 12)}` };
+    return this.#play(item, signal, onProgress);
+  }
+
+  #play(
+    item: PlayableItem,
+    signal: AbortSignal,
+    onProgress?: (progress: RenderProgress) => void,
+  ): Promise<RenderOutcome> {
     const steps: Array<{ ms: number; progress?: RenderProgress }> = [{ ms: PRELUDE_MS[item.prelude] }];
     for (let repetition = 1; repetition <= item.repeat; repetition++)
       for (const segment of item.segments)

@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import {
+  CommandVerifier,
+  decodeMessage,
+  EventReceipts,
+  type PlayableItem,
+  TrustedKeySet,
+  topics,
+  type VerifiedCommand,
+} from '@loa/protocols';
+import { ClockSync } from './clock-sync/clock-sync.js';
+import { CommandIntake } from './commands/command-intake.js';
+import { type AgentConfig, mqttPasswordOf, trustedKeysOf } from './config/agent-config.js';
+import { ContentCache } from './content/content-cache.js';
+import type { Board, Clock, LineProbe, Modem, Storage } from './hardware/seams.js';
+import { FaultLatch } from './health/fault-latch.js';
+import { Heartbeat } from './health/heartbeat.js';
+import { Backoff } from './link/backoff.js';
+import { MqttLink } from './link/mqtt-link.js';
+import { PlaybackEngine } from './playback/playback-engine.js';
+import type { Renderer } from './playback/renderer.js';
+import { type Report, Reporter } from './reporter.js';
+import { ScheduleBook } from './schedule-book.js';
+import { Outbox } from './store/outbox.js';
+import { ReplayStore } from './store/replay-store.js';
+
+export const AGENT_VERSION = '0.3.0';
+
+/** The parts an agent runs on: real ones on a receiver, virtual ones in tests and the simulator. */
+export interface AgentParts {
+  config: AgentConfig;
+  clock: Clock;
+  storage: Storage;
+  /** Builds the renderer once the agent can read its cached assets and knows the volume. */
+  renderer: (deps: { readAsset: (sha256: string) => Promise<Buffer | undefined>; volume: () => number }) => Renderer;
+  board: Board;
+  modem: Modem;
+  lineProbe?: LineProbe;
+  amplifierOn?: () => boolean;
+  /** How long an unreceipted report waits before it is sent again (tests shorten it). */
+  reportResendMs?: number;
+  /** Reconnect backoff (tests shorten it). */
+  reconnect?: { baseMs: number; capMs: number };
+  log?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+/** How long a play-now waits for its audio to arrive before it is given up. */
+const PLAY_NOW_FETCH_MS = 120_000;
+
+/**
+ * One receiver: verified commands in, a durable schedule, content fetched ahead, playback
+ * by priority on controller time, and reports that survive any outage. Everything it
+ * needs from the machine comes in through AgentParts.
+ */
+export class Agent {
+  private volumeLevel: number;
+  private constructor(
+    private readonly parts: AgentParts,
+    readonly link: MqttLink,
+    readonly engine: PlaybackEngine,
+    readonly cache: ContentCache,
+    readonly sync: ClockSync,
+    readonly reporter: Reporter,
+    readonly faults: FaultLatch,
+    readonly heartbeat: Heartbeat,
+    readonly book: ScheduleBook,
+    readonly intake: CommandIntake,
+    readonly outbox: Outbox,
+  ) {
+    this.volumeLevel = parts.config.audio.volume;
+  }
+
+  static async start(parts: AgentParts): Promise<Agent> {
+    const { config, clock, storage } = parts;
+    const log = parts.log ?? (() => {});
+    const id = config.receiverId;
+    const keys = new TrustedKeySet(trustedKeysOf(config));
+    let faults: FaultLatch | undefined;
+    const storageFault = (what: string) => void faults?.raise('storage_error', what);
+    const outbox = await Outbox.open(storage);
+    const replay = await ReplayStore.open(storage, storageFault);
+    const book = await ScheduleBook.open(storage, (_name, problem) => storageFault(problem));
+    const savedFaults = await storage.read('faults.json').catch(() => undefined);
+    const link = new MqttLink({
+      url: config.mqtt.url,
+      receiverId: id,
+      areas: config.areas,
+      username: config.mqtt.username ?? id,
+      ...(mqttPasswordOf(config) ? { password: mqttPasswordOf(config) as string } : {}),
+      agentVersion: AGENT_VERSION,
+      bootId: randomUUID(),
+      clock,
+      log,
+      extraSubscriptions: [topics.timeResponse(id), topics.receiverEventReceipts(id)],
+      ...(parts.reconnect ? { backoff: new Backoff(parts.reconnect.baseMs, parts.reconnect.capMs) } : {}),
+    });
+    const sync = new ClockSync({
+      receiverId: id,
+      clock,
+      keys,
+      publish: (topic, payload) => link.publish(topic, payload, { qos: 0, messageExpiryInterval: 10 }),
+      samples: config.clockSync.samples,
+      everyMs: config.clockSync.everyMs,
+      log,
+    });
+    const time = () => sync.controllerTime();
+    const reporter = new Reporter({
+      receiverId: id,
+      clock,
+      time,
+      outbox,
+      link,
+      log,
+      ...(parts.reportResendMs ? { resendAfterMs: parts.reportResendMs } : {}),
+    });
+    const report = (r: Report) => void reporter.report(r).catch((e: unknown) => storageFault(String(e)));
+    faults = new FaultLatch({
+      report: async (f) => report(f),
+      save: (codes) => storage.writeAtomic('faults.json', JSON.stringify(codes)),
+      initial: savedFaults ? (JSON.parse(savedFaults.toString()) as never) : [],
+    });
+    const cache = await ContentCache.open({
+      storage,
+      clock,
+      baseUrl: config.controllerUrl,
+      report,
+      budgetBytes: config.cache.budgetBytes,
+      concurrency: config.cache.concurrency,
+      log,
+    });
+    let agent: Agent | undefined;
+    const renderer = parts.renderer({
+      readAsset: (sha) => cache.read(sha),
+      volume: () => agent?.volumeLevel ?? config.audio.volume,
+    });
+    const engine = new PlaybackEngine({
+      clock,
+      controllerTime: time,
+      renderer,
+      handled: book.handled(),
+      log,
+      report: (r) => {
+        report(r);
+        if (r.state === 'failed' && /asset/.test(r.reason ?? '')) cache.want(book.assets());
+        if (r.state !== 'started')
+          void book.saveHandled(engine.handled()).catch((e: unknown) => storageFault(String(e)));
+      },
+    });
+    const verifier = new CommandVerifier({
+      keys,
+      receiverId: id,
+      areas: config.areas,
+      replay: replay.guard,
+      now: time,
+    });
+    const intake = new CommandIntake({
+      verifier,
+      persistReplay: () => replay.save(),
+      onStorageError: (e) => storageFault(String(e)),
+      report: async (ack) => report(ack),
+      log,
+      handlers: {
+        'schedule.provision': async (command) => {
+          if (await book.accept(command.target, command.body)) agent?.applySchedule();
+        },
+        'play.now': async (command) => agent?.playNow(command.body.item, command.body.assets),
+        stop: async (command) => {
+          engine.stop(command.body);
+        },
+        'device.volume': async (command) => {
+          if (agent) agent.volumeLevel = command.body.volume;
+          await storage.writeAtomic('volume.json', JSON.stringify(command.body.volume));
+        },
+        'device.test': async (command) => agent?.runTest(command),
+        'device.config': async (command) => {
+          if (command.body.telemetryIntervalS) agent?.heartbeat.setPeriod(command.body.telemetryIntervalS * 1000);
+        },
+        'device.reboot': async () => {
+          await agent?.stop('rebooting');
+          await parts.board.reboot();
+        },
+      },
+    });
+    const heartbeat = new Heartbeat(
+      {
+        receiverId: id,
+        agentVersion: AGENT_VERSION,
+        firmware: async () => (await readFile(config.health.firmwareFile, 'utf8').catch(() => '')).trim() || undefined,
+        clock,
+        board: parts.board,
+        modem: parts.modem,
+        faults,
+        audio: () => ({
+          volume: agent?.volumeLevel ?? config.audio.volume,
+          amplifierOn: parts.amplifierOn?.() ?? false,
+        }),
+        playing: () => engine.current(),
+        cache: () => cache.state(),
+        clockSync: () => sync.state(),
+        scheduleVersion: () => book.version(),
+      },
+      (telemetry) =>
+        link.publish(topics.receiverTelemetry(id), JSON.stringify(telemetry), { qos: 0, messageExpiryInterval: 300 }),
+      config.health.heartbeatMs,
+      log,
+    );
+    agent = new Agent(parts, link, engine, cache, sync, reporter, faults, heartbeat, book, intake, outbox);
+    const savedVolume = await storage.read('volume.json').catch(() => undefined);
+    if (savedVolume) agent.volumeLevel = Number(savedVolume.toString()) || config.audio.volume;
+
+    link.onMessage((topic, payload, name) => {
+      if (name === 'receiverCommand' || name === 'areaCommand') void intake.receive(topic, payload);
+      else if (name === 'timeResponse') sync.onResponse(payload);
+      else if (name === 'receiverEventReceipts') {
+        const receipts = decodeMessage(EventReceipts, payload);
+        if (receipts.ok) void reporter.onReceipts(receipts.value);
+      }
+    });
+    link.onConnect(() => {
+      reporter.resendAll();
+      void heartbeat.beat();
+      void sync.syncNow();
+    });
+    agent.applySchedule();
+    link.start();
+    reporter.start();
+    heartbeat.start();
+    sync.start();
+    return agent;
+  }
+
+  /** The player and the cache follow the schedule book. */
+  private applySchedule(): void {
+    const items = this.book.items();
+    this.engine.setSchedule({ revision: this.engine.revision + 1, items });
+    const assets = this.book.assets();
+    this.cache.retain(assets.map((a) => a.sha256));
+    const firstNeed = items[0]?.startAt ?? this.parts.clock.now();
+    this.cache.want(assets, firstNeed);
+  }
+
+  private async playNow(item: PlayableItem, assets: Parameters<ContentCache['want']>[0]): Promise<void> {
+    this.cache.want(assets);
+    const deadline = this.parts.clock.monotonic() + PLAY_NOW_FETCH_MS;
+    while (!assets.every((a) => this.cache.has(a.sha256)) && this.parts.clock.monotonic() < deadline)
+      await new Promise<void>((resolve) => this.parts.clock.setTimeout(resolve, 200));
+    this.engine.submit(item, 'play_now');
+  }
+
+  private async runTest(command: Extract<VerifiedCommand, { kind: 'device.test' }>): Promise<void> {
+    const probe = this.parts.lineProbe;
+    if (command.body.mode === 'silent') {
+      if (!probe) throw new Error('no line check configured on this receiver');
+      const check = await probe.check();
+      for (const code of ['amplifier_fault', 'speaker_line_open', 'speaker_line_short'] as const)
+        await this.faults.set(code, check.fault === code);
+      if (!check.ok) throw new Error(`line check failed: ${check.fault ?? 'unknown fault'}`);
+      return;
+    }
+    const tone = command.body.toneSha256;
+    if (!tone) throw new Error('an audible test needs toneSha256 (a tone asset)');
+    const asset = command.body.assets?.find((a) => a.sha256 === tone);
+    await this.playNow(
+      {
+        itemId: `test-${command.id}`,
+        priority: 'priority',
+        startMode: 'next',
+        volume: this.volumeLevel,
+        repeat: 1,
+        prelude: 'none',
+        segments: [{ language: 'vie', sha256: tone, durationMs: asset?.durationMs ?? 3000 }],
+      },
+      command.body.assets ?? [],
+    );
+  }
+
+  status() {
+    return {
+      receiverId: this.parts.config.receiverId,
+      connected: this.link.connected,
+      playing: this.engine.current(),
+      upcoming: this.engine.upcoming(10),
+      clock: this.sync.state(),
+      cache: this.cache.state(),
+      faults: this.faults.list(),
+      outbox: this.outbox.size,
+      scheduleVersion: this.book.version(),
+    };
+  }
+
+  async stop(reason: 'shutdown' | 'rebooting' = 'shutdown'): Promise<void> {
+    this.heartbeat.stop();
+    this.sync.stop();
+    this.reporter.stop();
+    this.engine.close();
+    this.cache.close();
+    await this.link.close(reason);
+  }
+}
