@@ -211,12 +211,7 @@ describe('users: creating', () => {
     expect(new Set(all.map((u) => u.id)).size).toBe(all.length);
     expect(JSON.stringify(all)).not.toMatch(/password|argon2/i);
     const officials082 = usernames(await getAll<UserView>(admin, '/users?area=082&role=official', 2));
-    expect(officials082.sort()).toEqual([
-      'official-02680',
-      'official-02683',
-      'official-02701',
-      'official-new-02683',
-    ]);
+    expect(officials082.sort()).toEqual(['official-02680', 'official-02683', 'official-02701', 'official-new-02683']);
     const in02824 = usernames(await getAll<UserView>(admin, '/users?area=02824'));
     expect(in02824.sort()).toEqual(['emergency-02824', 'official-02824']);
     expect((await call('GET', '/users?area=99999', admin)).statusCode).toBe(404);

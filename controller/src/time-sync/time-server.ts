@@ -36,7 +36,7 @@ export class TimeServer {
       const t1 = now();
       const parsed = parseTopic(topic);
       const request = decodeMessage(TimeRequest, payload, { maxBytes: 1024 });
-      if (!parsed || parsed.name !== 'timeRequest' || !request.ok || request.value.receiverId !== parsed.receiverId) {
+      if (parsed?.name !== 'timeRequest' || !request.ok || request.value.receiverId !== parsed.receiverId) {
         this.stats.rejected++;
         this.o.log?.('rejected time request', { topic });
         return;

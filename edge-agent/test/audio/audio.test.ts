@@ -101,9 +101,8 @@ describe('audio renderer', () => {
     const heard = progress.map((p) => p.split(' '));
     expect(heard.map(([, rep, language]) => `${rep} ${language}`)).toEqual(['1 vie', '1 hmn', '2 vie', '2 hmn']);
     const times = heard.map(([ms]) => Number(ms));
-    [1500, 2500, 3000, 4000].forEach((expected, i) =>
-      expect(Math.abs((times[i] as number) - expected)).toBeLessThan(80),
-    );
+    for (const [i, expected] of [1500, 2500, 3000, 4000].entries())
+      expect(Math.abs((times[i] as number) - expected)).toBeLessThan(80);
     expect(amplifier.on).toBe(true);
     await clock.advance(5000);
     expect(gpio.writes).toEqual([
