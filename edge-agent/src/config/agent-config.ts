@@ -134,6 +134,7 @@ export function parseAgentConfig(
     },
     controllerUrl: overrides.CONTROLLER_URL,
     dataDir: at(config.dataDir),
+    audio: { ...config.audio, ...(config.audio.wavDir ? { wavDir: at(config.audio.wavDir) } : {}) },
     ...(config.trustedKeysFile ? { trustedKeysFile: at(config.trustedKeysFile) } : {}),
   };
   const keys = trustedKeysOf(withPaths);

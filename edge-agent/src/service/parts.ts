@@ -1,0 +1,63 @@
+import type { AgentParts } from '../agent.js';
+import { AlsaSink } from '../audio/alsa-sink.js';
+import { Amplifier } from '../audio/amplifier.js';
+import { AudioRenderer } from '../audio/audio-renderer.js';
+import { CommandLineProbe } from '../audio/command-line-probe.js';
+import { GpiodGpio } from '../audio/gpiod-gpio.js';
+import { NullSink } from '../audio/null-sink.js';
+import { VirtualGpio } from '../audio/virtual-gpio.js';
+import { WavFileSink } from '../audio/wav-file-sink.js';
+import type { AgentConfig } from '../config/agent-config.js';
+import { commandModem, linuxBoard } from '../hardware/linux-board.js';
+import type { AudioSink, Clock } from '../hardware/seams.js';
+import { systemClock } from '../hardware/system-clock.js';
+import { FileStorage } from '../store/file-storage.js';
+
+export type Log = (message: string, detail?: Record<string, unknown>) => void;
+
+/** The audio side of a receiver from its config: sink, relay, line probe. */
+export function audioParts(config: AgentConfig, clock: Clock = systemClock) {
+  const sink: AudioSink =
+    config.audio.sink === 'alsa'
+      ? new AlsaSink(config.audio.device)
+      : config.audio.sink === 'wav'
+        ? new WavFileSink(config.audio.wavDir ?? config.dataDir)
+        : new NullSink(clock);
+  const gpio = config.amplifier.gpio === 'gpiod' ? new GpiodGpio(config.amplifier.chip) : new VirtualGpio();
+  const lineProbe = config.amplifier.lineCheckCommand
+    ? new CommandLineProbe(config.amplifier.lineCheckCommand)
+    : undefined;
+  const amplifier = new Amplifier({
+    gpio,
+    line: String(config.amplifier.relayLine),
+    clock,
+    warmUpMs: config.amplifier.warmUpMs,
+    holdMs: config.amplifier.holdMs,
+    activeLow: config.amplifier.activeLow,
+    ...(lineProbe ? { probe: lineProbe } : {}),
+  });
+  return { sink, amplifier, lineProbe };
+}
+
+/** Everything a real receiver runs on, from its config file. */
+export async function receiverParts(config: AgentConfig, log: Log): Promise<AgentParts> {
+  const clock = systemClock;
+  const storage = await FileStorage.open(config.dataDir);
+  const { sink, amplifier, lineProbe } = audioParts(config, clock);
+  return {
+    config,
+    clock,
+    storage,
+    board: linuxBoard({
+      dataDir: config.dataDir,
+      temperatureFile: config.health.temperatureFile,
+      ...(config.health.powerCommand ? { powerCommand: config.health.powerCommand } : {}),
+      rebootCommand: config.health.rebootCommand,
+    }),
+    modem: commandModem(config.health.modemCommand),
+    ...(lineProbe ? { lineProbe } : {}),
+    amplifierOn: () => amplifier.on,
+    renderer: ({ readAsset, volume }) => new AudioRenderer({ sink, amplifier, clock, readAsset, masterVolume: volume }),
+    log,
+  };
+}
