@@ -48,6 +48,9 @@ const EXAMPLES: Record<string, unknown> = {
   DeviceRebootBody: {},
   DeviceUpdateBody: { version: '1.2.0', url: 'https://controller/fw/1.2.0', sha256: 'c'.repeat(64), bytes: 1000 },
   DeviceConfigBody: { telemetryIntervalS: 30 },
+  DeviceReloadBody: {},
+  DeviceLogsBody: { maxLines: 200 },
+  ReceiverLogs: { v: 1, receiverId: 'rx-1', at: NOW, commandId: 'c-1', lines: ['{"msg":"agent started"}'] },
   ReceiverState: receiverState(),
   Telemetry: telemetry(),
   AckEvent: {

@@ -150,6 +150,18 @@ export const DeviceConfigBody = Type.Object(
   { $id: 'DeviceConfigBody', additionalProperties: false },
 );
 
+/** Re-read the stored schedule and re-check every cached asset (fetching what is missing or damaged). */
+export const DeviceReloadBody = Type.Object(
+  { reason: Type.Optional(ShortText) },
+  { $id: 'DeviceReloadBody', additionalProperties: false },
+);
+
+/** Send the newest log lines on the receiver's logs topic. */
+export const DeviceLogsBody = Type.Object(
+  { maxLines: Type.Integer({ minimum: 1, maximum: 2000, default: 500 }) },
+  { $id: 'DeviceLogsBody', additionalProperties: false },
+);
+
 /** Every command kind and the schema of its body. */
 export const COMMAND_BODIES = {
   'schedule.provision': ScheduleProvisionBody,
@@ -164,6 +176,8 @@ export const COMMAND_BODIES = {
   'device.reboot': DeviceRebootBody,
   'device.update': DeviceUpdateBody,
   'device.config': DeviceConfigBody,
+  'device.reload': DeviceReloadBody,
+  'device.logs': DeviceLogsBody,
 } as const satisfies Record<string, TObject>;
 
 export type CommandKind = keyof typeof COMMAND_BODIES;

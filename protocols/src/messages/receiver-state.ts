@@ -25,3 +25,16 @@ export const ReceiverState = Type.Object(
   { $id: 'ReceiverState', additionalProperties: false },
 );
 export type ReceiverState = Static<typeof ReceiverState>;
+
+/** The receiver's newest log lines (structured JSON lines), answering a device.logs command. */
+export const ReceiverLogs = Type.Object(
+  {
+    v: VersionField,
+    receiverId: ReceiverId,
+    at: UnixMs,
+    commandId: Type.String({ maxLength: 64 }),
+    lines: Type.Array(Type.String({ maxLength: 2000 }), { maxItems: 2000 }),
+  },
+  { $id: 'ReceiverLogs', additionalProperties: false },
+);
+export type ReceiverLogs = Static<typeof ReceiverLogs>;

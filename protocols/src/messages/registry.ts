@@ -3,7 +3,7 @@ import { COMMAND_BODIES } from '../commands/bodies.js';
 import { CommandEnvelope } from '../commands/envelope.js';
 import { TimeRequest, TimeResponse } from '../time-sync/messages.js';
 import { EVENT_SCHEMAS, EventReceipts } from './events.js';
-import { ReceiverState } from './receiver-state.js';
+import { ReceiverLogs, ReceiverState } from './receiver-state.js';
 import { Telemetry } from './telemetry.js';
 
 /**
@@ -14,6 +14,7 @@ export const WIRE_SCHEMAS: Record<string, TSchema> = {
   CommandEnvelope,
   ...Object.fromEntries(Object.values(COMMAND_BODIES).map((s) => [s.$id as string, s])),
   ReceiverState,
+  ReceiverLogs,
   Telemetry,
   ...Object.fromEntries(Object.values(EVENT_SCHEMAS).map((s) => [s.$id as string, s])),
   EventReceipts,

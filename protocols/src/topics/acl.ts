@@ -25,6 +25,7 @@ export function receiverAcl(receiverId: string, areas: readonly AreaRef[]): AclR
     { access: 'publish', topic: topics.receiverTelemetry(receiverId) },
     { access: 'publish', topic: topics.receiverEvents(receiverId) },
     { access: 'publish', topic: topics.timeRequest(receiverId) },
+    { access: 'publish', topic: topics.receiverLogs(receiverId) },
     { access: 'subscribe', topic: topics.receiverCommand(receiverId) },
     ...areas.map((a) => ({ access: 'subscribe' as const, topic: topics.areaCommand(a.level, a.areaCode) })),
     { access: 'subscribe', topic: topics.timeResponse(receiverId) },

@@ -11,6 +11,7 @@ export type TopicName =
   | 'receiverTelemetry'
   | 'receiverEvents'
   | 'receiverEventReceipts'
+  | 'receiverLogs'
   | 'timeRequest'
   | 'timeResponse'
   | 'liveAudio';
@@ -113,6 +114,18 @@ export const TOPIC_SPECS: Record<TopicName, TopicSpec> = {
     messageExpiryS: 3600,
     summary:
       'The controller names the events it has stored; the receiver then drops them from its outbox (until then it sends them again).',
+  },
+  receiverLogs: {
+    name: 'receiverLogs',
+    pattern: 'rx/{receiverId}/logs',
+    params: { receiverId },
+    qos: 1,
+    retain: false,
+    publisher: 'receiver',
+    subscriber: 'controller',
+    payload: 'ReceiverLogs',
+    messageExpiryS: 3600,
+    summary: "The receiver's newest log lines, sent in answer to a signed device.logs command.",
   },
   timeRequest: {
     name: 'timeRequest',

@@ -24,6 +24,7 @@ export const topics = {
   receiverTelemetry: (receiverId: string) => build('receiverTelemetry', { receiverId }),
   receiverEvents: (receiverId: string) => build('receiverEvents', { receiverId }),
   receiverEventReceipts: (receiverId: string) => build('receiverEventReceipts', { receiverId }),
+  receiverLogs: (receiverId: string) => build('receiverLogs', { receiverId }),
   timeRequest: (receiverId: string) => build('timeRequest', { receiverId }),
   timeResponse: (receiverId: string) => build('timeResponse', { receiverId }),
   liveAudio: (sessionId: string) => build('liveAudio', { sessionId }),
@@ -47,6 +48,7 @@ export type ParsedTopic =
   | { name: 'receiverTelemetry'; receiverId: string }
   | { name: 'receiverEvents'; receiverId: string }
   | { name: 'receiverEventReceipts'; receiverId: string }
+  | { name: 'receiverLogs'; receiverId: string }
   | { name: 'timeRequest'; receiverId: string }
   | { name: 'timeResponse'; receiverId: string }
   | { name: 'liveAudio'; sessionId: string };
