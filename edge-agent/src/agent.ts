@@ -5,6 +5,7 @@ import {
   decodeMessage,
   EventReceipts,
   type PlayableItem,
+  type ReceiverLogs,
   TrustedKeySet,
   topics,
   type VerifiedCommand,
@@ -73,7 +74,13 @@ export class Agent {
 
   static async start(parts: AgentParts): Promise<Agent> {
     const { config, clock, storage } = parts;
-    const log = parts.log ?? (() => {});
+    // Recent log lines are kept for device.logs (a technician asks without visiting).
+    const recent: string[] = [];
+    const log = (message: string, detail?: Record<string, unknown>) => {
+      recent.push(JSON.stringify({ time: new Date(clock.now()).toISOString(), msg: message, ...detail }).slice(0, 2000));
+      if (recent.length > 2000) recent.splice(0, recent.length - 2000);
+      parts.log?.(message, detail);
+    };
     const id = config.receiverId;
     const keys = new TrustedKeySet(trustedKeysOf(config));
     let faults: FaultLatch | undefined;
@@ -175,6 +182,21 @@ export class Agent {
         'device.test': async (command) => agent?.runTest(command),
         'device.config': async (command) => {
           if (command.body.telemetryIntervalS) agent?.heartbeat.setPeriod(command.body.telemetryIntervalS * 1000);
+        },
+        'device.reload': async () => {
+          // Re-reading every cached asset re-checks its hash; damaged ones are dropped and fetched again.
+          for (const asset of book.assets()) await cache.read(asset.sha256);
+          agent?.applySchedule();
+        },
+        'device.logs': async (command) => {
+          const logs: ReceiverLogs = {
+            v: 1,
+            receiverId: id,
+            at: Math.round(time()),
+            commandId: command.id,
+            lines: recent.slice(-command.body.maxLines),
+          };
+          await link.publish(topics.receiverLogs(id), JSON.stringify(logs), { qos: 1, messageExpiryInterval: 3600 });
         },
         'device.reboot': async () => {
           await agent?.stop('rebooting');

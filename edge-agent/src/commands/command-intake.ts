@@ -17,6 +17,8 @@ const ACTIONS = new Set<CommandKind>([
   'device.reboot',
   'device.update',
   'device.config',
+  'device.reload',
+  'device.logs',
   'stop',
 ]);
 

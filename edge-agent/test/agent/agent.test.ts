@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AssetRef, PlayEvent, ScheduledItem } from '@loa/protocols';
+import { type AssetRef, type PlayEvent, type ScheduledItem, topics } from '@loa/protocols';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../../src/agent.js';
 import { parseAgentConfig } from '../../src/config/agent-config.js';
@@ -234,5 +234,65 @@ describe('edge agent', () => {
     expect(
       controller.distinct((e) => e.receiverId === receiverId && e.type === 'cache' && e.state === 'failed'),
     ).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('remote actions', () => {
+  it('sets the volume, sends its logs, reloads and re-checks its audio, and says what it cannot do', async () => {
+    const { agent, receiverId, storage } = await startAgent();
+    const me = { type: 'receiver' as const, receiverId };
+    const acks = (commandId: string) =>
+      controller
+        .distinct((e) => e.type === 'ack' && e.commandId === commandId)
+        .map((e) => (e as { result: string }).result);
+    const volume = await controller.send('device.volume', me, { volume: 35 });
+    await controller.until(() => acks(volume.id).includes('done'));
+    expect(agent.status()).toMatchObject({ connected: true });
+    expect((await storage.read('volume.json'))?.toString()).toBe('35');
+
+    const logsTopic = topics.receiverLogs(receiverId);
+    await controller.client.subscribeAsync(logsTopic, { qos: 1 });
+    const logs = await controller.send('device.logs', me, { maxLines: 5 });
+    await controller.until(() => controller.messages.some((m) => m.topic === logsTopic));
+    const sent = JSON.parse(
+      (controller.messages.find((m) => m.topic === logsTopic) as { payload: Buffer }).payload.toString(),
+    );
+    expect(sent).toMatchObject({ receiverId, commandId: logs.id });
+    expect(sent.lines.length).toBeGreaterThan(0);
+    expect(sent.lines.length).toBeLessThanOrEqual(5);
+
+    await controller.send('schedule.provision', VILLAGE, {
+      revision: 10,
+      horizonStart: Date.now(),
+      horizonEnd: Date.now() + 86_400_000,
+      items: [scheduled('tomorrow', Date.now() + 86_000_000)],
+      assets: [asset],
+    });
+    await controller.until(() => agent.cache.has(asset.sha256));
+    const bytes = (await storage.read(`assets/${asset.sha256}`)) as Buffer;
+    bytes[5] = (bytes[5] as number) ^ 0xff;
+    await storage.writeAtomic(`assets/${asset.sha256}`, bytes);
+    const reload = await controller.send('device.reload', me, {});
+    await controller.until(() => acks(reload.id).includes('done'));
+    await controller.until(
+      () =>
+        controller.distinct((e) => e.receiverId === receiverId && e.type === 'cache' && e.state === 'failed').length ===
+        1,
+    );
+    await controller.until(() => agent.cache.has(asset.sha256));
+    expect((await agent.cache.read(asset.sha256))?.equals(assetBytes)).toBe(true);
+
+    const silent = await controller.send('device.test', me, { mode: 'silent' });
+    await controller.until(() => acks(silent.id).includes('failed'));
+    const update = await controller.send('device.update', me, {
+      version: '9',
+      url: '/x',
+      sha256: asset.sha256,
+      bytes: 1,
+    });
+    await controller.until(() => acks(update.id).includes('failed'));
+    expect(
+      controller.distinct((e) => e.type === 'ack' && e.commandId === update.id && e.result === 'failed')[0],
+    ).toMatchObject({ detail: expect.stringMatching(/not supported/) });
   }, 30_000);
 });

@@ -23,6 +23,7 @@ export class TestController {
   readonly trusted = trustedKeyFor(this.key);
   readonly signer: CommandSigner;
   readonly events: ReceiverEvent[] = [];
+  readonly messages: Array<{ topic: string; payload: Buffer }> = [];
   #seq = 0;
 
   private constructor(readonly client: MqttClient) {
@@ -32,6 +33,7 @@ export class TestController {
       nextSeq: async () => ++this.#seq,
     });
     client.on('message', (topic, payload) => {
+      this.messages.push({ topic, payload });
       const event = decodeReceiverEvent(payload);
       if (!event.ok) return;
       this.events.push(event.value);
