@@ -22,6 +22,7 @@ import { healthRoutes } from '../health/health-routes.js';
 import type { EventBus } from '../live-events/event-bus.js';
 import { eventRoutes } from '../live-events/event-routes.js';
 import { createMetrics, type Metrics, metricsRoutes, observeHttp } from '../metrics/metrics-routes.js';
+import { receiverActionRoutes } from '../receivers/receiver-actions.js';
 import { receiverChangeRoutes } from '../receivers/receiver-changes.js';
 import { receiverRoutes } from '../receivers/receiver-routes.js';
 import { occurrenceRoutes } from '../scheduling/occurrence-routes.js';
@@ -132,6 +133,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   if (options.bus) await app.register(eventRoutes, { db, bus: options.bus });
   if (options.commands) await app.register(commandRoutes, { db, ...options.commands });
+  if (options.commands) await app.register(receiverActionRoutes, { db, ...options.commands });
   if (options.emqx) await app.register(emqxHooks, { db, ...options.emqx });
   const scheduling = {
     db,

@@ -6,6 +6,7 @@ import {
   type PlayEvent,
   parseTopic,
   type ReceiverEvent,
+  ReceiverLogs,
   ReceiverState,
   sharedSubscription,
   Telemetry,
@@ -39,6 +40,7 @@ export interface IngestStats {
 
 const json = (value: unknown) => value as Prisma.InputJsonValue;
 const RECEIPT_BATCH = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RECEIPT_DELAY_MS = 200;
 const RECEIPT_EXPIRY_S = 3600;
 
@@ -76,7 +78,7 @@ export class ReceiverIngest {
         });
     });
     await this.#client.subscribeAsync(
-      (['receiverState', 'receiverTelemetry', 'receiverEvents'] as const).map((name) =>
+      (['receiverState', 'receiverTelemetry', 'receiverEvents', 'receiverLogs'] as const).map((name) =>
         sharedSubscription(o.group, topicFilter(name)),
       ),
       { qos: 1 },
@@ -130,6 +132,18 @@ export class ReceiverIngest {
         if (!event.ok) return this.#reject('malformed', topic, formatIssues(event.errors));
         if (event.value.receiverId !== receiverId) return this.#reject('spoofed_id', topic);
         return this.#event(event.value, topic);
+      }
+      case 'receiverLogs': {
+        const logs = decodeMessage(ReceiverLogs, payload, { maxBytes: 4 * 1024 * 1024 });
+        if (!logs.ok) return this.#reject('malformed', topic, formatIssues(logs.errors));
+        if (logs.value.receiverId !== receiverId) return this.#reject('spoofed_id', topic);
+        const known = await this.#o.db.receiver.count({ where: { id: receiverId } });
+        if (!known) return this.#reject('unknown_receiver', topic);
+        await this.#o.db.receiverLog.create({
+          data: { receiverId, commandId: logs.value.commandId, lines: logs.value.lines },
+        });
+        this.stats.accepted++;
+        return;
       }
       default:
         return this.#reject('unknown_topic', topic);
@@ -188,6 +202,7 @@ export class ReceiverIngest {
         break;
       }
       case 'ack':
+        await this.#commandResult(event, at);
         if (event.result === 'accepted') await this.#acknowledged(event.receiverId, event.commandId, at);
         if (event.result === 'refused')
           this.#o.log('receiver refused a command', {
@@ -262,9 +277,19 @@ export class ReceiverIngest {
     }
   }
 
+  /** A command sent to this one receiver keeps its latest answer (the technician sees done or failed, and why). */
+  async #commandResult(event: Extract<ReceiverEvent, { type: 'ack' }>, at: Date): Promise<void> {
+    if (!UUID.test(event.commandId)) return;
+    const detail = [event.reason, event.detail].filter(Boolean).join(': ');
+    await this.#o.db.dispatchedCommand.updateMany({
+      where: { id: event.commandId, targetKey: `receiver:${event.receiverId}` },
+      data: { result: event.result, resultDetail: detail || null, resultAt: at },
+    });
+  }
+
   /** An accepted provision moves the deliveries it carried to `acknowledged` for that receiver. */
   async #acknowledged(receiverId: string, commandId: string, at: Date): Promise<void> {
-    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(commandId)) return;
+    if (!UUID.test(commandId)) return;
     const command = await this.#o.db.dispatchedCommand.findUnique({ where: { id: commandId } });
     if (!command || command.occurrenceIds.length === 0) return;
     const moved = await this.#o.db.delivery.updateMany({
