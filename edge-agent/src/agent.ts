@@ -77,7 +77,9 @@ export class Agent {
     // Recent log lines are kept for device.logs (a technician asks without visiting).
     const recent: string[] = [];
     const log = (message: string, detail?: Record<string, unknown>) => {
-      recent.push(JSON.stringify({ time: new Date(clock.now()).toISOString(), msg: message, ...detail }).slice(0, 2000));
+      recent.push(
+        JSON.stringify({ time: new Date(clock.now()).toISOString(), msg: message, ...detail }).slice(0, 2000),
+      );
       if (recent.length > 2000) recent.splice(0, recent.length - 2000);
       parts.log?.(message, detail);
     };
