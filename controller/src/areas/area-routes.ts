@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { listingPaths } from '../access/listing-scope.js';
 import { ALL_ROLES, requirePrincipal, requireScope } from '../access/scope.js';
 import type { Database } from '../database/client.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { PageQuery, page, pageArgs } from '../http/pagination.js';
 import { notFound, ProblemSchema } from '../http/problem.js';
 
 const AreaSchema = Type.Object({
@@ -56,7 +56,6 @@ export const areaRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     async (request) => {
       const principal = requirePrincipal(request.principal);
       const paths = await listingPaths(db, principal, request.query.within);
-      const cursor = decodeCursor(request.query.cursor);
       const rows = await db.area.findMany({
         where: {
           OR: paths.map((p) => ({ path: { startsWith: p } })),
@@ -64,8 +63,7 @@ export const areaRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         },
         include: { parent: { select: { code: true } } },
         orderBy: [{ path: 'asc' }, { id: 'asc' }],
-        take: request.query.limit + 1,
-        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+        ...pageArgs(request.query),
       });
       const result = page(rows, request.query.limit);
       return { items: result.items.map(toArea), nextCursor: result.nextCursor };

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { requirePrincipal } from '../access/scope.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Database } from '../database/client.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { PageQuery, page, pageArgs } from '../http/pagination.js';
 import { forbidden, notFound, ProblemSchema } from '../http/problem.js';
 import { newToken } from './tokens.js';
 
@@ -91,13 +91,11 @@ export const tokenRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
     },
     async (request) => {
       const principal = requirePrincipal(request.principal);
-      const cursor = decodeCursor(request.query.cursor);
       const rows = await db.apiToken.findMany({
         where: { userId: principal.userId },
         select: { id: true, name: true, createdAt: true, expiresAt: true, lastUsedAt: true },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: request.query.limit + 1,
-        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+        ...pageArgs(request.query),
       });
       const result = page(rows, request.query.limit);
       return {

@@ -9,7 +9,7 @@ import type { Database } from '../database/client.js';
 import type { Prisma, Role } from '../generated/prisma/client.js';
 import { ContentCategory } from '../generated/prisma/enums.js';
 import { etagOf, notModified, requireCurrent } from '../http/etag.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { PageQuery, page, pageArgs } from '../http/pagination.js';
 import { notFound, Problem, ProblemSchema } from '../http/problem.js';
 
 /** Who may create, change and delete content: those who schedule it (admin grants cover every role). */
@@ -235,7 +235,6 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
       const principal = requirePrincipal(request.principal);
       const { area, category, language, limit } = request.query;
       const paths = await listingPaths(db, principal, area);
-      const cursor = decodeCursor(request.query.cursor);
       const rows = await db.content.findMany({
         where: {
           ownerArea: { OR: paths.map((p) => ({ path: { startsWith: p } })) },
@@ -247,8 +246,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
           variants: { select: { language: true, kind: true }, orderBy: { language: 'asc' } },
         },
         orderBy: { id: 'asc' },
-        take: limit + 1,
-        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+        ...pageArgs({ cursor: request.query.cursor, limit: limit }),
       });
       const result = page(rows, limit);
       return {

@@ -4,7 +4,7 @@ import { listingPaths } from '../access/listing-scope.js';
 import { requirePrincipal } from '../access/scope.js';
 import type { Database } from '../database/client.js';
 import type { DeliveryState, Prisma } from '../generated/prisma/client.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { PageQuery, page, pageArgs } from '../http/pagination.js';
 import { ProblemSchema } from '../http/problem.js';
 
 const STATES: DeliveryState[] = [
@@ -71,7 +71,6 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
       const principal = requirePrincipal(request.principal);
       const q = request.query;
       const paths = await listingPaths(db, principal, q.area);
-      const cursor = decodeCursor(q.cursor);
       const where: Prisma.DeliveryWhereInput = {
         receiver: { village: { OR: paths.map((p) => ({ path: { startsWith: p } })) } },
         ...(q.receiver ? { receiverId: q.receiver } : {}),
@@ -96,8 +95,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
           receiver: { select: { village: { select: { code: true } } } },
         },
         orderBy: { id: 'asc' },
-        take: q.limit + 1,
-        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+        ...pageArgs(q),
       });
       const result = page(rows, q.limit);
       return {

@@ -25,3 +25,9 @@ export function page<T extends { id: string }>(rows: T[], limit: number): { item
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last ? Buffer.from(last.id, 'utf8').toString('base64url') : null };
 }
+
+/** The findMany arguments of one page: limit + 1 rows (to know if there is a next) after the cursor. */
+export function pageArgs(query: { cursor?: string | undefined; limit: number }) {
+  const id = decodeCursor(query.cursor);
+  return { take: query.limit + 1, ...(id ? { cursor: { id }, skip: 1 } : {}) };
+}

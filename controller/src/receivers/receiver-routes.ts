@@ -6,7 +6,7 @@ import { recordAudit } from '../audit/audit-log.js';
 import { issueReceiverCredentials } from '../broker/receiver-credentials.js';
 import type { Database } from '../database/client.js';
 import { etagOf, notModified } from '../http/etag.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { PageQuery, page, pageArgs } from '../http/pagination.js';
 import { notFound, ProblemSchema } from '../http/problem.js';
 
 export const ReceiverSchema = Type.Object({
@@ -82,7 +82,6 @@ export const receiverRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
     async (request) => {
       const principal = requirePrincipal(request.principal);
       const paths = await listingPaths(db, principal, request.query.area);
-      const cursor = decodeCursor(request.query.cursor);
       const rows = await db.receiver.findMany({
         where: {
           village: { OR: paths.map((p) => ({ path: { startsWith: p } })) },
@@ -90,8 +89,7 @@ export const receiverRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async
         },
         include: { village: { select: { code: true } } },
         orderBy: { id: 'asc' },
-        take: request.query.limit + 1,
-        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+        ...pageArgs(request.query),
       });
       const result = page(rows, request.query.limit);
       return { items: result.items.map(toReceiver), nextCursor: result.nextCursor };

@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { requirePrincipal, requireScope, visiblePaths } from '../access/scope.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { Database } from '../database/client.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { PageQuery, page, pageArgs } from '../http/pagination.js';
 import { notFound, Problem, ProblemSchema } from '../http/problem.js';
 import { materialiseSchedule } from './horizon.js';
 import {
@@ -137,13 +137,11 @@ export const scheduleRoutes: FastifyPluginAsyncTypebox<{
     async (request) => {
       const principal = requirePrincipal(request.principal);
       const paths = visiblePaths(principal, ['official', 'emergency', 'technician']);
-      const cursor = decodeCursor(request.query.cursor);
       const rows = await db.schedule.findMany({
         where: { ownerArea: { OR: paths.map((p) => ({ path: { startsWith: p } })) } },
         include: { ownerArea: { select: { code: true } } },
         orderBy: { id: 'asc' },
-        take: request.query.limit + 1,
-        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+        ...pageArgs(request.query),
       });
       const result = page(rows, request.query.limit);
       return {

@@ -7,7 +7,7 @@ import { hashPassword } from '../auth/passwords.js';
 import type { Database } from '../database/client.js';
 import { Prisma, type Role } from '../generated/prisma/client.js';
 import { etagOf, notModified, requireCurrent } from '../http/etag.js';
-import { decodeCursor, PageQuery, page } from '../http/pagination.js';
+import { PageQuery, page, pageArgs } from '../http/pagination.js';
 import { forbidden, notFound, Problem, ProblemSchema } from '../http/problem.js';
 
 type Tx = Prisma.TransactionClient;
@@ -178,7 +178,6 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         requireScope(scope.principal, ['admin'], area);
         paths = [area.path];
       }
-      const cursor = decodeCursor(request.query.cursor);
       const narrowed = request.query.area !== undefined || request.query.role !== undefined;
       const rows = await db.user.findMany({
         where:
@@ -194,8 +193,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
               },
         select: userSelect,
         orderBy: { username: 'asc' },
-        take: request.query.limit + 1,
-        ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+        ...pageArgs(request.query),
       });
       const result = page(rows, request.query.limit);
       return { items: result.items.map(toUser), nextCursor: result.nextCursor };
