@@ -6,7 +6,10 @@ const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: [{ find: /^@loa\/protocols$/, replacement: src('./protocols/src/index.ts') }],
+    alias: [
+      { find: /^@loa\/protocols$/, replacement: src('./protocols/src/index.ts') },
+      { find: /^@loa\/edge-agent$/, replacement: src('./edge-agent/src/index.ts') },
+    ],
   },
   test: {
     projects: ['protocols', 'controller', 'edge-agent', 'simulator', 'dashboard'].map((name) => ({

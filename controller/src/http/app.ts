@@ -18,6 +18,7 @@ import { contentRoutes } from '../content/content-routes.js';
 import type { Database } from '../database/client.js';
 import { deliveryRoutes } from '../deliveries/delivery-routes.js';
 import { commandRoutes } from '../dispatch/command-routes.js';
+import { trustedKeyRoutes } from '../dispatch/trusted-key-routes.js';
 import { healthRoutes } from '../health/health-routes.js';
 import type { EventBus } from '../live-events/event-bus.js';
 import { eventRoutes } from '../live-events/event-routes.js';
@@ -134,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.bus) await app.register(eventRoutes, { db, bus: options.bus });
   if (options.commands) await app.register(commandRoutes, { db, ...options.commands });
   if (options.commands) await app.register(receiverActionRoutes, { db, ...options.commands });
+  if (options.commands) await app.register(trustedKeyRoutes, { signer: options.commands.signer });
   if (options.emqx) await app.register(emqxHooks, { db, ...options.emqx });
   const scheduling = {
     db,

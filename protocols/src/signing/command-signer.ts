@@ -3,7 +3,7 @@ import { COMMAND_BODIES, type CommandBody, type CommandKind } from '../commands/
 import type { CommandEnvelope, CommandTarget } from '../commands/envelope.js';
 import { PROTOCOL_VERSION } from '../messages/common.js';
 import { formatIssues, validate } from '../validation/validate.js';
-import type { SigningKey } from './keys.js';
+import { publicEntryOf, type SigningKey, type TrustedKey } from './keys.js';
 import { signDocument } from './signed-document.js';
 
 /** Where the next sequence number comes from: a counter, or a database sequence shared by controller instances. */
@@ -31,6 +31,11 @@ export class CommandSigner {
       now?: () => number;
     },
   ) {}
+
+  /** The trusted-key entry that lets receivers verify this signer's commands. */
+  publicKey(): TrustedKey {
+    return publicEntryOf(this.options.key);
+  }
 
   async sign<K extends CommandKind>(request: SignOptions<K>): Promise<CommandEnvelope> {
     const body = validate(COMMAND_BODIES[request.kind], request.body);

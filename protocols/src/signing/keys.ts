@@ -69,6 +69,12 @@ export function loadSigningKey(jwk: unknown): SigningKey {
   return { keyId, privateKey };
 }
 
+/** The trusted-key entry receivers need for a signing key (its public half). */
+export function publicEntryOf(key: SigningKey): TrustedKey {
+  const x = (createPublicKey(key.privateKey).export({ format: 'jwk' }) as { x: string }).x;
+  return { keyId: key.keyId, x };
+}
+
 /** The trusted keys of a verifier, with their node:crypto objects prepared once. */
 export class TrustedKeySet {
   readonly #keys = new Map<string, { key: TrustedKey; publicKey: KeyObject }>();

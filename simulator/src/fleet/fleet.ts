@@ -1,0 +1,70 @@
+import { Agent, MemoryStorage } from '@loa/edge-agent';
+import type { PlayRecord } from './recording-renderer.js';
+import { type FleetSettings, type VirtualReceiverSpec, virtualReceiverParts } from './virtual-receiver.js';
+
+/**
+ * Many virtual receivers in one process, each a real Agent with its own MQTT connection.
+ * Started a few at a time (a real fleet does not all power on in one millisecond), and
+ * each keeps its store so it can lose power and come back from it.
+ */
+export class Fleet {
+  readonly agents = new Map<string, Agent>();
+  readonly stores = new Map<string, MemoryStorage>();
+  readonly plays: PlayRecord[] = [];
+
+  constructor(private readonly settings: Omit<FleetSettings, 'record'> & { record?: FleetSettings['record'] }) {}
+
+  async start(
+    specs: readonly VirtualReceiverSpec[],
+    options: { concurrency?: number; onProgress?: (started: number, total: number) => void } = {},
+  ): Promise<void> {
+    const queue = [...specs];
+    let started = 0;
+    const worker = async () => {
+      for (let spec = queue.shift(); spec; spec = queue.shift()) {
+        await this.#startOne(spec);
+        options.onProgress?.(++started, specs.length);
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency ?? 20 }, worker));
+  }
+
+  /** Power loss: the agent stops dead (no goodbye) and starts again from its store. */
+  async powerCycle(spec: VirtualReceiverSpec): Promise<void> {
+    const agent = this.agents.get(spec.receiverId);
+    if (agent) await agent.stop('rebooting');
+    this.agents.delete(spec.receiverId);
+    await this.#startOne(spec);
+  }
+
+  online(): number {
+    let n = 0;
+    for (const agent of this.agents.values()) if (agent.link.connected) n++;
+    return n;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((a) => a.stop('shutdown')));
+    this.agents.clear();
+  }
+
+  async #startOne(spec: VirtualReceiverSpec): Promise<void> {
+    let store = this.stores.get(spec.receiverId);
+    if (!store) {
+      store = new MemoryStorage();
+      this.stores.set(spec.receiverId, store);
+    }
+    const parts = virtualReceiverParts(
+      spec,
+      {
+        ...this.settings,
+        record: (record) => {
+          this.plays.push(record);
+          this.settings.record?.(record);
+        },
+      },
+      store,
+    );
+    this.agents.set(spec.receiverId, await Agent.start(parts));
+  }
+}

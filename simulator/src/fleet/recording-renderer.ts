@@ -1,0 +1,44 @@
+import type { PlayableItem } from '@loa/protocols';
+import type { Renderer, RenderOutcome, RenderProgress } from '@loa/edge-agent';
+
+/** When a virtual receiver's sound started and stopped, in true time. */
+export interface PlayRecord {
+  receiverId: string;
+  itemId: string;
+  priority: PlayableItem['priority'];
+  languages: string[];
+  startedAt?: number;
+  endedAt?: number;
+  result?: RenderOutcome['result'];
+}
+
+/**
+ * The virtual audio sink: wraps the agent's renderer and records exactly when each item's
+ * sound starts (its first segment) and stops, in true (not the receiver's) time, so the
+ * simulator can measure start latency and skew between receivers.
+ */
+export class RecordingRenderer implements Renderer {
+  constructor(
+    private readonly receiverId: string,
+    private readonly inner: Renderer,
+    private readonly record: (record: PlayRecord) => void,
+    private readonly trueNow: () => number = Date.now,
+  ) {}
+
+  async render(
+    item: PlayableItem,
+    signal: AbortSignal,
+    onProgress?: (progress: RenderProgress) => void,
+  ): Promise<RenderOutcome> {
+    const record: PlayRecord = { receiverId: this.receiverId, itemId: item.itemId, priority: item.priority, languages: [] };
+    const outcome = await this.inner.render(item, signal, (p) => {
+      record.startedAt ??= this.trueNow();
+      record.languages.push(p.language);
+      onProgress?.(p);
+    });
+    record.endedAt = this.trueNow();
+    record.result = outcome.result;
+    this.record(record);
+    return outcome;
+  }
+}
