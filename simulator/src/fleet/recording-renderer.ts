@@ -1,5 +1,5 @@
-import type { PlayableItem } from '@loa/protocols';
 import type { Renderer, RenderOutcome, RenderProgress } from '@loa/edge-agent';
+import type { PlayableItem } from '@loa/protocols';
 
 /** When a virtual receiver's sound started and stopped, in true time. */
 export interface PlayRecord {
@@ -30,7 +30,12 @@ export class RecordingRenderer implements Renderer {
     signal: AbortSignal,
     onProgress?: (progress: RenderProgress) => void,
   ): Promise<RenderOutcome> {
-    const record: PlayRecord = { receiverId: this.receiverId, itemId: item.itemId, priority: item.priority, languages: [] };
+    const record: PlayRecord = {
+      receiverId: this.receiverId,
+      itemId: item.itemId,
+      priority: item.priority,
+      languages: [],
+    };
     const outcome = await this.inner.render(item, signal, (p) => {
       record.startedAt ??= this.trueNow();
       record.languages.push(p.language);

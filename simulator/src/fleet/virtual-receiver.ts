@@ -1,5 +1,5 @@
-import type { AreaRef, TrustedKey } from '@loa/protocols';
 import { type AgentParts, MemoryStorage, parseAgentConfig, type Storage, TimedRenderer } from '@loa/edge-agent';
+import type { AreaRef, TrustedKey } from '@loa/protocols';
 import { type PlayRecord, RecordingRenderer } from './recording-renderer.js';
 import { driftingClock } from './virtual-clock.js';
 
@@ -26,7 +26,11 @@ export interface FleetSettings {
  * memory (kept by the fleet, so a "power loss" restart finds its store), a timing-only
  * renderer that still reads and verifies its audio, and a healthy board and modem.
  */
-export function virtualReceiverParts(spec: VirtualReceiverSpec, fleet: FleetSettings, storage: Storage = new MemoryStorage()): AgentParts {
+export function virtualReceiverParts(
+  spec: VirtualReceiverSpec,
+  fleet: FleetSettings,
+  storage: Storage = new MemoryStorage(),
+): AgentParts {
   const clock = driftingClock(spec.offsetMs ?? 0, spec.driftPpm ?? 0);
   const config = parseAgentConfig(
     {
@@ -58,6 +62,8 @@ export function virtualReceiverParts(spec: VirtualReceiverSpec, fleet: FleetSett
     },
     modem: { read: async () => ({ type: '3g', rssiDbm: rssi, operator: 'Viettel' }) },
     reconnect: { baseMs: 1000, capMs: 30_000 },
-    ...(fleet.log ? { log: (message: string, detail?: Record<string, unknown>) => fleet.log?.(spec.receiverId, message, detail) } : {}),
+    ...(fleet.log
+      ? { log: (message: string, detail?: Record<string, unknown>) => fleet.log?.(spec.receiverId, message, detail) }
+      : {}),
   };
 }

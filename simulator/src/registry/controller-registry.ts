@@ -36,8 +36,15 @@ export class ControllerRegistry {
     const areas = new Map((await this.#all<Area>('/areas')).map((a) => [a.code, a]));
     const chain = (code: string): AreaRef[] => {
       const out: AreaRef[] = [];
-      for (let a = areas.get(code); a; a = a.parentCode ? areas.get(a.parentCode) : undefined)
+      let a = areas.get(code);
+      for (; a; a = a.parentCode ? areas.get(a.parentCode) : undefined) {
         out.unshift({ level: a.level, areaCode: a.code });
+        if (a.parentCode && !areas.has(a.parentCode))
+          // Without the areas above, a receiver would not hear province or district warnings.
+          throw new Error(
+            `the registry user cannot see area ${a.parentCode} above ${code}; sign in as a province-level technician`,
+          );
+      }
       return out;
     };
     const receivers = await this.#all<{ id: string; villageCode: string; enabled: boolean }>('/receivers', limit);
