@@ -242,10 +242,12 @@ export class Agent {
       }
     });
     link.onConnect(() => {
+      log('connected to the broker', { url: config.mqtt.url });
       reporter.resendAll();
       void heartbeat.beat();
       void sync.syncNow();
     });
+    log('agent started', { receiverId: id, version: AGENT_VERSION, scheduleVersion: book.version() ?? null });
     agent.applySchedule();
     link.start();
     reporter.start();

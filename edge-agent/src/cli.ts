@@ -66,7 +66,6 @@ async function main(): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
   });
   const agent = await Agent.start(await receiverParts(config, log));
-  log('agent started', { receiverId: config.receiverId, version: AGENT_VERSION });
   await notifier.ready(`receiver ${config.receiverId}`);
   const watchdog = notifier.watchdogMs
     ? setInterval(() => void notifier.alive(), Math.max(1000, notifier.watchdogMs / 2))

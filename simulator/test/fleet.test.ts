@@ -12,12 +12,15 @@ import { buildApp } from '../../controller/src/http/app.js';
 import { ReceiverIngest } from '../../controller/src/ingest/receiver-ingest.js';
 import { TimeServer } from '../../controller/src/time-sync/time-server.js';
 import { useFreshDatabase } from '../../controller/test/support/database.js';
+import { PrivateBroker } from '../../edge-agent/test/support/private-broker.js';
 import { Fleet } from '../src/fleet/fleet.js';
 import { ControllerRegistry } from '../src/registry/controller-registry.js';
 
 // The real controller (in process, on a free port) and a virtual fleet of the demo's
-// receivers of one commune, each a real edge agent, over the shared broker.
+// receivers of one commune, each a real edge agent, over a broker of the test's own (the
+// demo receiver ids would otherwise reach other tests' ingests on the shared broker).
 const config = loadControllerConfig();
+let broker: PrivateBroker;
 const database = useFreshDatabase();
 const key = loadSigningKey(generateSigningKey());
 const group = `sim-${randomUUID().slice(0, 8)}`;
@@ -32,8 +35,9 @@ let baseUrl: string;
 beforeAll(async () => {
   const db = database.db();
   await seedDemoProvince(db, { password: 'pw' });
+  broker = await PrivateBroker.start();
   redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
-  mqttClient = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5 });
+  mqttClient = await mqtt.connectAsync(broker.url, { protocolVersion: 5 });
   const signer = new CommandSigner({ issuer: 'sim-test', key, nextSeq: databaseSequence(db, 'sim-test') });
   app = await buildApp({
     db,
@@ -43,9 +47,9 @@ beforeAll(async () => {
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-  ingest = new ReceiverIngest({ db, mqttUrl: config.MQTT_URL, group });
+  ingest = new ReceiverIngest({ db, mqttUrl: broker.url, group });
   await ingest.start();
-  timeServer = new TimeServer({ mqttUrl: config.MQTT_URL, key, group });
+  timeServer = new TimeServer({ mqttUrl: broker.url, key, group });
   await timeServer.start();
 }, 60_000);
 
@@ -56,6 +60,7 @@ afterAll(async () => {
   await app?.close();
   await mqttClient?.endAsync();
   redis?.disconnect();
+  await broker?.down();
 });
 
 async function until(check: () => boolean | Promise<boolean>, ms = 15_000) {
@@ -75,7 +80,7 @@ describe('virtual fleet on the real agent, against the real controller', () => {
       .map((s, i) => ({ ...s, offsetMs: (i % 5) * 700 - 1400 }));
     expect(specs).toHaveLength(25);
     expect(specs[0]?.areas.map((a) => a.level)).toEqual(['province', 'district', 'commune', 'village']);
-    fleet = new Fleet({ mqttUrl: config.MQTT_URL, controllerUrl: baseUrl, trustedKeys: await registry.trustedKeys() });
+    fleet = new Fleet({ mqttUrl: broker.url, controllerUrl: baseUrl, trustedKeys: await registry.trustedKeys() });
     await fleet.start(specs);
     const db = database.db();
     await until(

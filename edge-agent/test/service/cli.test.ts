@@ -4,7 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningKey, trustedKeyFor } from '@loa/protocols';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PrivateBroker } from '../support/private-broker.js';
+
+// The agent runs against a broker of the test's own, so its retained state stays out of
+// the shared broker that other tests' ingests read.
+let broker: PrivateBroker;
+beforeAll(async () => {
+  broker = await PrivateBroker.start();
+});
+afterAll(() => broker.down());
 
 const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
 
@@ -29,7 +38,7 @@ function setup() {
 function run(args: string[], until?: RegExp): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--conditions', 'source', '--import', 'tsx', cli, ...args], {
-      env: { ...process.env },
+      env: { ...process.env, MQTT_URL: broker.url },
     });
     let out = '';
     let err = '';
