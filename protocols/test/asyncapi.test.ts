@@ -46,6 +46,18 @@ describe('AsyncAPI document', () => {
     }
   }, 60_000);
 
+  it('describes the event receipts the controller sends each receiver', async () => {
+    const { document } = await new Parser().parse(readFileSync(join(root, 'asyncapi.yaml'), 'utf8'));
+    const channel = document?.channels().get('receiverEventReceipts');
+    expect(channel?.address()).toBe('loa/v1/rx/{receiverId}/events/receipts');
+    const payload = channel?.messages().get('EventReceipts')?.payload()?.json() as {
+      required: string[];
+      properties: { eventIds: { minItems: number; maxItems: number } };
+    };
+    expect(payload.required).toEqual(expect.arrayContaining(['v', 'receiverId', 'eventIds', 'at']));
+    expect(payload.properties.eventIds).toMatchObject({ minItems: 1, maxItems: 500 });
+  }, 60_000);
+
   it('is up to date with the source, as are the JSON Schema files (run npm run generate)', () => {
     const files = generatedFiles();
     expect(files.size).toBe(Object.keys(WIRE_SCHEMAS).length + 2);

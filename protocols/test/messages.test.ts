@@ -2,6 +2,7 @@ import {
   AlertIssueBody,
   decodeMessage,
   decodeReceiverEvent,
+  EventReceipts,
   formatIssues,
   ReceiverState,
   ScheduleProvisionBody,
@@ -137,6 +138,34 @@ describe('message schemas', () => {
     expect(text(decodeMessage(ReceiverState, 'x'.repeat(100), { maxBytes: 10 }))).toBe(
       'message is 100 bytes, more than the limit of 10',
     );
+  });
+
+  it('accept receipts naming 1 to 500 event ids, and nothing else', () => {
+    const ids = (n: number) => Array.from({ length: n }, () => crypto.randomUUID());
+    const receipts = (patch: Record<string, unknown>) => ({
+      v: 1,
+      receiverId: 'rx-1',
+      eventIds: ids(1),
+      at: NOW,
+      ...patch,
+    });
+    const check = (patch: Record<string, unknown>) => {
+      const result = validate(EventReceipts, wire(receipts(patch)));
+      return result.ok ? 'ok' : formatIssues(result.errors);
+    };
+    expect(check({})).toBe('ok');
+    expect(check({ eventIds: ids(500) })).toBe('ok');
+    expect(check({ eventIds: [] })).toContain('/eventIds');
+    expect(check({ eventIds: ids(501) })).toContain('/eventIds');
+    expect(check({ eventIds: ['not-a-uuid'] })).toContain('/eventIds/0');
+    expect(check({ eventIds: [42] })).toContain('/eventIds/0');
+    expect(check({ receiverId: 'RX/1' })).toContain('/receiverId');
+    expect(check({ v: 2 })).toContain('/v');
+    expect(check({ at: 'yesterday' })).toContain('/at');
+    expect(check({ signature: 'x' })).toContain("unknown property 'signature'");
+    expect(check({ eventIds: undefined })).toContain('eventIds');
+    const decoded = decodeMessage(EventReceipts, JSON.stringify(receipts({})));
+    expect(decoded.ok && decoded.value.eventIds).toHaveLength(1);
   });
 
   it('decode events by their type and reject unknown types', () => {

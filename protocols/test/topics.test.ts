@@ -43,6 +43,7 @@ describe('topics', () => {
       fc.property(receiverIds, areaCodes, (id, code) => {
         expect(parseTopic(topics.receiverEvents(id))).toEqual({ name: 'receiverEvents', receiverId: id });
         expect(parseTopic(topics.receiverCommand(id))).toEqual({ name: 'receiverCommand', receiverId: id });
+        expect(parseTopic(topics.receiverEventReceipts(id))).toEqual({ name: 'receiverEventReceipts', receiverId: id });
         expect(parseTopic(topics.areaCommand('village', code))).toEqual({
           name: 'areaCommand',
           level: 'village',
@@ -65,6 +66,8 @@ describe('topics', () => {
       'loa/v1/cmd/hamlet/1',
       'loa/v1/rx/A/state',
       'loa/v1/rx/+/state',
+      'loa/v1/rx/a/events/receipts/extra',
+      'loa/v1/rx/a/receipts',
     ]) {
       expect(parseTopic(t), t).toBeNull();
     }
@@ -77,6 +80,20 @@ describe('topics', () => {
       '$share/controllers/loa/v1/rx/+/events',
     );
     expect(() => sharedSubscription('a/b', 'x')).toThrow(TopicParamError);
+  });
+
+  it("keeps receipts out of the controller's event ingest and events out of a receiver's receipts", () => {
+    expect(topicFilter('receiverEventReceipts')).toBe('loa/v1/rx/+/events/receipts');
+    expect(topicMatches(topicFilter('receiverEvents'), topics.receiverEventReceipts('rx-1'))).toBe(false);
+    expect(topicMatches(topics.receiverEventReceipts('rx-1'), topics.receiverEvents('rx-1'))).toBe(false);
+    expect(TOPIC_SPECS.receiverEventReceipts).toMatchObject({
+      qos: 1,
+      retain: false,
+      publisher: 'controller',
+      subscriber: 'receiver',
+      payload: 'EventReceipts',
+      messageExpiryS: 3600,
+    });
   });
 
   it('matches MQTT filters as the broker does', () => {
@@ -115,6 +132,9 @@ describe('topics', () => {
     expect(may('subscribe', topics.receiverEventReceipts(RECEIVER))).toBe(true);
     expect(may('subscribe', topics.receiverEventReceipts('rx-0002'))).toBe(false);
     expect(may('publish', topics.receiverEventReceipts(RECEIVER))).toBe(false);
+    expect(may('publish', topics.receiverEventReceipts('rx-0002'))).toBe(false);
+    // Every grant is literal, except live audio: nothing reaches below a receiver's own topics.
+    for (const rule of acl.filter((r) => r.topic !== topicFilter('liveAudio'))) expect(rule.topic).not.toMatch(/[+#]/);
     expect(may('subscribe', topics.liveAudio('session-1'))).toBe(true);
   });
 
@@ -125,6 +145,7 @@ describe('topics', () => {
     expect(may('publish', topics.areaCommand('province', '10'))).toBe(true);
     expect(may('publish', topics.receiverState('rx-1'))).toBe(false);
     expect(may('publish', topics.receiverEventReceipts('rx-1'))).toBe(true);
+    expect(may('subscribe', topics.receiverEventReceipts('rx-1'))).toBe(true); // under rx/#, harmless
     expect(may('subscribe', topics.receiverTelemetry('rx-1'))).toBe(true);
   });
 

@@ -10,6 +10,7 @@ import {
   ReceiverState,
   sharedSubscription,
   Telemetry,
+  TOPIC_SPECS,
   topicFilter,
   topics,
 } from '@loa/protocols';
@@ -39,10 +40,13 @@ export interface IngestStats {
 }
 
 const json = (value: unknown) => value as Prisma.InputJsonValue;
-const RECEIPT_BATCH = 100;
+type Tx = Prisma.TransactionClient;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A receipt goes out once it names this many events (at most 500 fit in one)... */
+const RECEIPT_BATCH = 100;
+/** ...or this long after the first event it names was stored, whichever comes first. */
 const RECEIPT_DELAY_MS = 200;
-const RECEIPT_EXPIRY_S = 3600;
+const RECEIPTS = TOPIC_SPECS.receiverEventReceipts;
 
 /**
  * Consumes what receivers publish (state, telemetry, events), validated with protocols,
@@ -168,54 +172,71 @@ export class ReceiverIngest {
     this.stats.accepted++;
   }
 
+  /**
+   * Stores one event and its effects in a single transaction, keyed by its eventId, and
+   * receipts it only after the commit. A repeat (already stored, perhaps by another
+   * instance) is receipted again. If anything fails, nothing is kept and nothing is
+   * receipted, so the receiver sends the event again and it is applied then.
+   */
   async #event(event: ReceiverEvent, topic: string): Promise<void> {
-    const db = this.#o.db;
-    const fresh = await db.ingestedEvent.createMany({
-      data: [{ eventId: event.eventId, receiverId: event.receiverId }],
-      skipDuplicates: true,
+    const notices: FleetEvent[] = [];
+    const outcome = await this.#o.db.$transaction(async (tx) => {
+      // Faults are read, changed and written back: one receiver's fault reports, even when
+      // shared out to several instances, apply one after the other.
+      if (event.type === 'fault')
+        await tx.$executeRaw`SELECT 1 FROM "Receiver" WHERE id = ${event.receiverId} FOR NO KEY UPDATE`;
+      const known = await tx.receiver.findUnique({ where: { id: event.receiverId }, select: { faults: true } });
+      if (!known) return 'unknown' as const;
+      const fresh = await tx.ingestedEvent.createMany({
+        data: [{ eventId: event.eventId, receiverId: event.receiverId }],
+        skipDuplicates: true,
+      });
+      if (fresh.count === 0) return 'duplicate' as const;
+      await this.#effects(tx, event, known.faults, notices);
+      return 'stored' as const;
     });
-    if (fresh.count === 0) {
-      this.stats.duplicates++;
-      // Receipted again: the receiver may have missed the first receipt.
-      this.#receipt(event.receiverId, event.eventId);
-      return;
+    if (outcome === 'unknown') return this.#reject('unknown_receiver', topic);
+    if (outcome === 'duplicate') this.stats.duplicates++;
+    else {
+      this.stats.accepted++;
+      for (const notice of notices) this.#o.onEvent(notice);
+      if (event.type === 'ack' && event.result === 'refused')
+        this.#o.log('receiver refused a command', {
+          receiverId: event.receiverId,
+          commandId: event.commandId,
+          reason: event.reason,
+        });
     }
-    const known = await db.receiver.findUnique({ where: { id: event.receiverId }, select: { faults: true } });
-    if (!known) return this.#reject('unknown_receiver', topic);
+    // A repeat is receipted again: the receiver may have missed the first receipt.
+    this.#receipt(event.receiverId, event.eventId);
+  }
+
+  async #effects(tx: Tx, event: ReceiverEvent, faults: string[], notices: FleetEvent[]): Promise<void> {
     const at = new Date(event.at);
     switch (event.type) {
       case 'play':
-        await this.#play(event, at);
-        break;
+        return this.#play(tx, event, at, notices);
       case 'fault': {
-        const faults = new Set(known.faults);
-        if (event.state === 'raised') faults.add(event.code);
-        else faults.delete(event.code);
-        await db.receiver.update({ where: { id: event.receiverId }, data: { faults: [...faults].sort() } });
-        this.#o.onEvent({
+        const latched = new Set(faults);
+        if (event.state === 'raised') latched.add(event.code);
+        else latched.delete(event.code);
+        await tx.receiver.update({ where: { id: event.receiverId }, data: { faults: [...latched].sort() } });
+        notices.push({
           type: 'receiver.fault',
           receiverId: event.receiverId,
           code: event.code,
           state: event.state,
           at: at.toISOString(),
         });
-        break;
+        return;
       }
       case 'ack':
-        await this.#commandResult(event, at);
-        if (event.result === 'accepted') await this.#acknowledged(event.receiverId, event.commandId, at);
-        if (event.result === 'refused')
-          this.#o.log('receiver refused a command', {
-            receiverId: event.receiverId,
-            commandId: event.commandId,
-            reason: event.reason,
-          });
-        break;
+        await this.#commandResult(tx, event, at);
+        if (event.result === 'accepted') await this.#acknowledged(tx, event.receiverId, event.commandId, at, notices);
+        return;
       case 'cache':
-        break;
+        return;
     }
-    this.stats.accepted++;
-    this.#receipt(event.receiverId, event.eventId);
   }
 
   /**
@@ -246,18 +267,24 @@ export class ReceiverIngest {
     const receipts: EventReceipts = { v: 1, receiverId, eventIds: [...ids], at: this.#o.now().getTime() };
     await this.#client
       .publishAsync(topics.receiverEventReceipts(receiverId), JSON.stringify(receipts), {
-        qos: 1,
-        properties: { messageExpiryInterval: RECEIPT_EXPIRY_S },
+        qos: RECEIPTS.qos,
+        retain: RECEIPTS.retain,
+        ...(typeof RECEIPTS.messageExpiryS === 'number'
+          ? { properties: { messageExpiryInterval: RECEIPTS.messageExpiryS } }
+          : {}),
       })
       .catch((error: unknown) => this.#o.log('receipt not sent', { receiverId, error: String(error) }));
   }
 
-  async #play(event: PlayEvent, at: Date): Promise<void> {
+  async #play(tx: Tx, event: PlayEvent, at: Date, notices: FleetEvent[]): Promise<void> {
     if (event.source !== 'schedule') return; // alerts and live sessions have their own records
+    // Not one of our occurrences: stored and receipted, but it moves nothing (and a
+    // database error here would only make the receiver send it again, forever).
+    if (!UUID.test(event.itemId)) return;
     const to = stateForPlay(event.state);
     const timestamps: Prisma.DeliveryUpdateManyMutationInput =
       to === 'started' ? { startedAt: at } : to === 'finished' || to === 'interrupted' ? { finishedAt: at } : {};
-    const moved = await this.#o.db.delivery.updateMany({
+    const moved = await tx.delivery.updateMany({
       where: {
         occurrenceId: event.itemId,
         receiverId: event.receiverId,
@@ -267,7 +294,7 @@ export class ReceiverIngest {
       data: { state: to, ...timestamps, reason: event.reason ?? null },
     });
     if (moved.count > 0) {
-      this.#o.onEvent({
+      notices.push({
         type: 'delivery.state',
         receiverId: event.receiverId,
         occurrenceId: event.itemId,
@@ -278,27 +305,27 @@ export class ReceiverIngest {
   }
 
   /** A command sent to this one receiver keeps its latest answer (the technician sees done or failed, and why). */
-  async #commandResult(event: Extract<ReceiverEvent, { type: 'ack' }>, at: Date): Promise<void> {
+  async #commandResult(tx: Tx, event: Extract<ReceiverEvent, { type: 'ack' }>, at: Date): Promise<void> {
     if (!UUID.test(event.commandId)) return;
     const detail = [event.reason, event.detail].filter(Boolean).join(': ');
-    await this.#o.db.dispatchedCommand.updateMany({
+    await tx.dispatchedCommand.updateMany({
       where: { id: event.commandId, targetKey: `receiver:${event.receiverId}` },
       data: { result: event.result, resultDetail: detail || null, resultAt: at },
     });
   }
 
   /** An accepted provision moves the deliveries it carried to `acknowledged` for that receiver. */
-  async #acknowledged(receiverId: string, commandId: string, at: Date): Promise<void> {
+  async #acknowledged(tx: Tx, receiverId: string, commandId: string, at: Date, notices: FleetEvent[]): Promise<void> {
     if (!UUID.test(commandId)) return;
-    const command = await this.#o.db.dispatchedCommand.findUnique({ where: { id: commandId } });
+    const command = await tx.dispatchedCommand.findUnique({ where: { id: commandId } });
     if (!command || command.occurrenceIds.length === 0) return;
-    const moved = await this.#o.db.delivery.updateMany({
+    const moved = await tx.delivery.updateMany({
       where: { receiverId, occurrenceId: { in: command.occurrenceIds }, state: { in: statesBelow('acknowledged') } },
       data: { state: 'acknowledged', acknowledgedAt: at },
     });
     // One event per acknowledged provision, not per airtime it carries (a week's worth).
     if (moved.count > 0)
-      this.#o.onEvent({
+      notices.push({
         type: 'delivery.acknowledged',
         receiverId,
         commandId,
