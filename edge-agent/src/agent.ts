@@ -4,6 +4,7 @@ import {
   CommandVerifier,
   decodeMessage,
   EventReceipts,
+  type FaultCode,
   type PlayableItem,
   type ReceiverLogs,
   TrustedKeySet,
@@ -34,7 +35,12 @@ export interface AgentParts {
   clock: Clock;
   storage: Storage;
   /** Builds the renderer once the agent can read its cached assets and knows the volume. */
-  renderer: (deps: { readAsset: (sha256: string) => Promise<Buffer | undefined>; volume: () => number }) => Renderer;
+  renderer: (deps: {
+    readAsset: (sha256: string) => Promise<Buffer | undefined>;
+    volume: () => number;
+    /** Latches a fault the sound path found (audio device, amplifier, speaker line). */
+    raiseFault: (code: FaultCode, detail: string) => void;
+  }) => Renderer;
   board: Board;
   modem: Modem;
   lineProbe?: LineProbe;
@@ -142,6 +148,7 @@ export class Agent {
     const renderer = parts.renderer({
       readAsset: (sha) => cache.read(sha),
       volume: () => agent?.volumeLevel ?? config.audio.volume,
+      raiseFault: (code, detail) => void faults?.raise(code, detail),
     });
     const engine = new PlaybackEngine({
       clock,

@@ -52,6 +52,7 @@ async function main(): Promise<number> {
     await output.drain();
     await output.close();
     amplifier.release();
+    await amplifier.shutdown(); // the relay off now, not after the hold time
     console.log('test tone played');
     return 0;
   }

@@ -1,74 +1,125 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import type { AudioOutput, AudioSink, PcmFormat } from '../hardware/seams.js';
 
+/** How long aplay may take to die after SIGTERM before it gets SIGKILL. */
+export const KILL_AFTER_MS = 1000;
+
+/** The arguments of `aplay` for raw 16-bit little-endian PCM on a device. */
+export function aplayArgs(device: string, format: PcmFormat): string[] {
+  return [
+    '-q',
+    '-t',
+    'raw',
+    '-f',
+    'S16_LE',
+    '-r',
+    String(format.sampleRate),
+    '-c',
+    String(format.channels),
+    '-D',
+    device,
+  ];
+}
+
+/** The sound device failed: aplay could not start, or died, or exited with an error. */
+export class AudioDeviceError extends Error {}
+
 /**
- * Sound through ALSA's `aplay`, fed raw PCM on stdin. A subprocess keeps native audio
- * code out of the agent; if aplay dies (no device, device busy) the output fails and the
- * renderer reports audio_device_error.
+ * Sound through ALSA's `aplay` (Debian package alsa-utils), fed raw PCM on its standard
+ * input. A subprocess keeps native audio code out of the agent, and a crash of the sound
+ * stack out of its process.
+ *
+ * - Back-pressure: `write` resolves once aplay has taken the data (the pipe drained), so
+ *   the writer can never run more than a pipe's worth (~0.7 s at 48 kHz mono) ahead.
+ * - `drain` closes aplay's input and waits for it to play out and exit.
+ * - `abort` kills aplay (SIGTERM, then SIGKILL): it drops its buffer and stops at once.
+ * - A spawn error, an early exit or a non-zero exit code becomes an AudioDeviceError with
+ *   aplay's last words (its stderr); the renderer reports it as `audio_device_error`.
  */
 export class AlsaSink implements AudioSink {
   constructor(
     private readonly device = 'default',
+    /** The player; `aplay` from PATH unless told otherwise. */
     private readonly command = 'aplay',
+    private readonly killAfterMs = KILL_AFTER_MS,
   ) {}
 
   async open(format: PcmFormat): Promise<AudioOutput> {
-    const child = spawn(
-      this.command,
-      [
-        '-q',
-        '-t',
-        'raw',
-        '-f',
-        'S16_LE',
-        '-r',
-        String(format.sampleRate),
-        '-c',
-        String(format.channels),
-        '-D',
-        this.device,
-      ],
-      { stdio: ['pipe', 'ignore', 'pipe'] },
-    );
+    const { command, killAfterMs } = this;
+    const child = spawn(command, aplayArgs(this.device, format), { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-500);
     });
-    let failure: Error | undefined;
+    let spawnError: Error | undefined;
+    let killedByUs = false;
     const exited = new Promise<number | null>((resolve) => {
       child.once('error', (error) => {
-        failure = new Error(`cannot start ${this.command}: ${error.message}`);
+        spawnError = error;
         resolve(null);
       });
-      child.once('exit', (code) => resolve(code));
+      child.once('close', (code) => resolve(code));
     });
-    child.stdin.on('error', () => {});
-    const fail = () => failure ?? new Error(`${this.command} failed: ${stderr.trim() || 'exited early'}`);
+    // EPIPE when aplay dies with data still to write: the exit is what gets reported.
+    child.stdin?.on('error', () => {});
+    const failure = (code?: number | null) =>
+      new AudioDeviceError(
+        spawnError
+          ? `cannot start ${command}: ${spawnError.message}`
+          : `${command} ${code === undefined ? 'ended early' : code === null ? 'was killed' : `exited with ${code}`}${stderr.trim() ? `: ${stderr.trim()}` : ''}`,
+      );
+    const started = await Promise.race([
+      new Promise<true>((resolve) => child.once('spawn', () => resolve(true))),
+      exited.then(() => false as const),
+    ]);
+    if (!started) throw failure(child.exitCode);
+    const stdin = child.stdin;
+    if (!stdin) throw failure();
+    let ended = false;
+    const dead = () => ended || child.exitCode !== null || child.signalCode !== null || spawnError !== undefined;
+
     return {
       async write(pcm) {
-        if (failure || child.exitCode !== null) throw fail();
+        if (dead()) throw failure(child.exitCode);
         const data = Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength);
-        if (!child.stdin.write(data)) {
-          await Promise.race([
-            new Promise((resolve) => child.stdin.once('drain', resolve)),
-            exited.then(() => {
-              throw fail();
-            }),
-          ]);
-        }
+        if (stdin.write(data)) return;
+        const drained = await Promise.race([
+          new Promise<true>((resolve) => stdin.once('drain', () => resolve(true))),
+          exited.then(() => false as const),
+        ]);
+        if (!drained) throw failure(child.exitCode);
       },
       async drain() {
-        child.stdin.end();
+        if (!ended) {
+          ended = true;
+          stdin.end();
+        }
         const code = await exited;
-        if (code !== 0) throw fail();
+        if (code !== 0 && !killedByUs) throw failure(code);
       },
       async abort() {
-        child.kill('SIGTERM');
-        await exited;
+        killedByUs = true;
+        await stop(child, exited, killAfterMs);
       },
       async close() {
-        if (child.exitCode === null) child.kill('SIGTERM');
+        killedByUs = true;
+        await stop(child, exited, killAfterMs);
       },
     };
+  }
+}
+
+/** Ends a child process: SIGTERM, SIGKILL if it lingers; resolves when it has gone. */
+async function stop(child: ChildProcess, exited: Promise<unknown>, killAfterMs: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) {
+    await exited;
+    return;
+  }
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,34 +1,53 @@
 import type { AudioOutput, AudioSink, Clock, PcmFormat, TimerHandle } from '../hardware/seams.js';
 
 /**
- * Timing only: sound "plays" for as long as it lasts on the clock. The simulator runs
- * thousands of receivers with it; it costs a timer per drain, nothing per sample.
+ * Timing only: sound "plays" for as long as it lasts on the clock, and nothing is heard.
+ * A write resolves at once (it only moves the time the written sound ends); drain resolves
+ * when that time has come on the clock; abort ends it now. The simulator runs thousands of
+ * receivers on one virtual clock with it, so it costs one timer per drain, nothing per
+ * sample.
  */
 export class NullSink implements AudioSink {
   constructor(private readonly clock: Clock) {}
 
   async open(format: PcmFormat): Promise<AudioOutput> {
     const clock = this.clock;
-    // When the last sample written would finish sounding, on the monotonic clock.
+    const msPerSample = 1000 / (format.channels * format.sampleRate);
+    // When the last sample written finishes sounding, on the monotonic clock.
     let endsAt = clock.monotonic();
-    let pending: { timer: TimerHandle; resolve: () => void } | undefined;
+    const waiting = new Set<{ timer: TimerHandle; resolve: () => void }>();
+    const settleAll = () => {
+      for (const w of waiting) {
+        clock.clearTimeout(w.timer);
+        w.resolve();
+      }
+      waiting.clear();
+    };
     return {
       async write(pcm) {
-        endsAt = Math.max(endsAt, clock.monotonic()) + (pcm.length / format.channels / format.sampleRate) * 1000;
+        endsAt = Math.max(endsAt, clock.monotonic()) + pcm.length * msPerSample;
       },
       drain() {
+        const left = endsAt - clock.monotonic();
+        if (left <= 0) return Promise.resolve();
         return new Promise<void>((resolve) => {
-          pending = { timer: clock.setTimeout(resolve, Math.max(0, endsAt - clock.monotonic())), resolve };
+          const w = {
+            timer: clock.setTimeout(() => {
+              waiting.delete(w);
+              resolve();
+            }, left),
+            resolve,
+          };
+          waiting.add(w);
         });
       },
       async abort() {
         endsAt = clock.monotonic();
-        if (pending) {
-          clock.clearTimeout(pending.timer);
-          pending.resolve();
-        }
+        settleAll();
       },
-      async close() {},
+      async close() {
+        settleAll();
+      },
     };
   }
 }

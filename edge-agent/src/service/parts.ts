@@ -1,3 +1,4 @@
+import type { FaultCode } from '@loa/protocols';
 import type { AgentParts } from '../agent.js';
 import { AlsaSink } from '../audio/alsa-sink.js';
 import { Amplifier } from '../audio/amplifier.js';
@@ -16,7 +17,11 @@ import { FileStorage } from '../store/file-storage.js';
 export type Log = (message: string, detail?: Record<string, unknown>) => void;
 
 /** The audio side of a receiver from its config: sink, relay, line probe. */
-export function audioParts(config: AgentConfig, clock: Clock = systemClock) {
+export function audioParts(
+  config: AgentConfig,
+  clock: Clock = systemClock,
+  onFault?: (code: FaultCode, detail: string) => void,
+) {
   const sink: AudioSink =
     config.audio.sink === 'alsa'
       ? new AlsaSink(config.audio.device)
@@ -35,6 +40,7 @@ export function audioParts(config: AgentConfig, clock: Clock = systemClock) {
     holdMs: config.amplifier.holdMs,
     activeLow: config.amplifier.activeLow,
     ...(lineProbe ? { probe: lineProbe } : {}),
+    ...(onFault ? { onFault } : {}),
   });
   return { sink, amplifier, lineProbe };
 }
@@ -43,7 +49,9 @@ export function audioParts(config: AgentConfig, clock: Clock = systemClock) {
 export async function receiverParts(config: AgentConfig, log: Log): Promise<AgentParts> {
   const clock = systemClock;
   const storage = await FileStorage.open(config.dataDir);
-  const { sink, amplifier, lineProbe } = audioParts(config, clock);
+  // Faults the amplifier and the sound path find latch in the agent (bound once it runs).
+  let raiseFault: ((code: FaultCode, detail: string) => void) | undefined;
+  const { sink, amplifier, lineProbe } = audioParts(config, clock, (code, detail) => raiseFault?.(code, detail));
   return {
     config,
     clock,
