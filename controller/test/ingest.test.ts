@@ -122,6 +122,18 @@ describe('receiver ingest over the real broker', () => {
     expect(final.finishedAt).not.toBeNull();
   });
 
+  it('ends a delivery as finished when an interrupted warning is resumed and heard whole', async () => {
+    const db = database.db();
+    const delivery = await db.delivery.findFirstOrThrow({ where: { receiverId: RX, state: 'planned' } });
+    for (const state of ['started', 'interrupted', 'started', 'finished'])
+      await publish(topics.receiverEvents(RX), play(delivery.occurrenceId, state));
+    expect((await db.delivery.findUniqueOrThrow({ where: { id: delivery.id } })).state).toBe('finished');
+    const other = await db.delivery.findFirstOrThrow({ where: { receiverId: RX, state: 'planned' } });
+    for (const state of ['started', 'finished', 'interrupted'])
+      await publish(topics.receiverEvents(RX), play(other.occurrenceId, state));
+    expect((await db.delivery.findUniqueOrThrow({ where: { id: other.id } })).state).toBe('finished');
+  });
+
   it('receipts stored events to their receiver, repeats again, malformed never', async () => {
     const listener = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion: 5, reconnectPeriod: 0 });
     const receipted: string[][] = [];

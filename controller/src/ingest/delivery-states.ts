@@ -11,8 +11,10 @@ const RANK: Record<DeliveryState, number> = {
   provisioned: 1,
   acknowledged: 2,
   started: 3,
+  // An interrupted item may be resumed and finish (the agent replays warnings whole):
+  // finished ranks above interrupted, so the delivery ends as heard.
+  interrupted: 3.5,
   finished: 4,
-  interrupted: 4,
   failed: 4,
   missed: 4,
   cancelled: 4,

@@ -12,11 +12,16 @@ export class Backoff {
     private readonly random: () => number = Math.random,
   ) {}
 
-  /** The delay before the next attempt. */
+  /** The upper bound of the next delay (the delay itself is drawn below it). */
+  bound(): number {
+    return Math.min(this.capMs, this.baseMs * 2 ** this.#attempt);
+  }
+
+  /** The delay before the next attempt, in [0, bound()). */
   next(): number {
-    const bound = Math.min(this.capMs, this.baseMs * 2 ** this.#attempt);
+    const bound = this.bound();
     this.#attempt = Math.min(this.#attempt + 1, 30);
-    return Math.floor(this.random() * bound);
+    return Math.max(0, Math.min(bound - 1, Math.floor(this.random() * bound)));
   }
 
   /** After a successful connection. */

@@ -7,12 +7,18 @@ import {
   type TopicName,
   topics,
 } from '@loa/protocols';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IDisconnectPacket, type MqttClient } from 'mqtt';
 import type { Clock, TimerHandle } from '../hardware/seams.js';
 import { Backoff } from './backoff.js';
 
 /** A week: commands sent while a receiver is offline wait at the broker this long. */
 export const SESSION_EXPIRY_S = 7 * 86_400;
+
+/** A connection must stay up this long before reconnect delays start again from the base. */
+export const STABLE_CONNECTION_MS = 60_000;
+
+/** How long a clean close waits for the broker before it drops the connection. */
+const CLOSE_TIMEOUT_MS = 3000;
 
 export interface MqttLinkOptions {
   url: string;
@@ -24,29 +30,81 @@ export interface MqttLinkOptions {
   bootId: string;
   clock: Clock;
   backoff?: Backoff;
-  /** Topics beyond the command topics this receiver listens to (time responses, receipts). */
+  /**
+   * Topics beyond those the link subscribes to by itself (its command topics, its time
+   * answers and its event receipts), at QoS 1.
+   */
   extraSubscriptions?: string[];
+  /** See STABLE_CONNECTION_MS. Tests shorten it. */
+  stableMs?: number;
+  /** Seconds the broker keeps the session (and queues QoS 1 commands) while away. */
+  sessionExpiryS?: number;
+  connectTimeoutMs?: number;
+  keepaliveS?: number;
   log?: (message: string, detail?: Record<string, unknown>) => void;
 }
 
 export type MessageHandler = (topic: string, payload: Buffer, name: TopicName | undefined) => void;
+export type CommandHandler = (topic: string, payload: Buffer) => void;
+
+/** The topics a receiver publishes on, each under its own id. */
+export type ReceiverTopic = 'receiverState' | 'receiverTelemetry' | 'receiverEvents' | 'timeRequest' | 'receiverLogs';
+
+export interface PublishOptions {
+  qos: 0 | 1;
+  retain?: boolean;
+  /** MQTT 5 message expiry, seconds. */
+  messageExpiryInterval?: number;
+}
+
+export interface LinkStats {
+  /** Connection attempts, the first included. */
+  reconnectAttempts: number;
+  /** Sessions established (subscribed and announced online). */
+  connects: number;
+  /** Sessions established after the first. */
+  reconnects: number;
+  /** Established sessions lost (not counting a clean close). */
+  disconnects: number;
+  lastError: string;
+  /** Local time of the last established session (0: never). */
+  lastConnectedAt: number;
+  /** The delay chosen before the pending reconnect, ms (undefined: none pending). */
+  nextRetryInMs: number | undefined;
+  /** Subscriptions the broker refused (its ACL), from the last connect. */
+  refusedSubscriptions: string[];
+}
 
 /**
  * The receiver's MQTT 5 session: a persistent session (the broker keeps QoS 1 commands
  * for it while it is away), its command subscriptions, a retained online state with a
  * last will saying offline, and reconnection with jittered exponential backoff on the
- * injected clock.
+ * injected clock (MQTT.js's own reconnect is off, so a fleet spreads its returns after
+ * a broker restart and tests can drive the timer).
  */
 export class MqttLink {
   #client: MqttClient | undefined;
   #timer: TimerHandle | undefined;
+  #stableTimer: TimerHandle | undefined;
   #closing = false;
+  #started = false;
   #connected = false;
   readonly #backoff: Backoff;
-  readonly #handlers: MessageHandler[] = [];
-  readonly #onConnect: Array<() => void> = [];
-  readonly #onDisconnect: Array<() => void> = [];
-  readonly stats = { connects: 0, reconnectAttempts: 0, lastError: '' };
+  readonly #messageHandlers: MessageHandler[] = [];
+  readonly #commandHandlers: CommandHandler[] = [];
+  readonly #onConnect: Array<() => unknown> = [];
+  readonly #onDisconnect: Array<() => unknown> = [];
+  readonly #inFlight = new Set<(error: Error) => void>();
+  readonly stats: LinkStats = {
+    reconnectAttempts: 0,
+    connects: 0,
+    reconnects: 0,
+    disconnects: 0,
+    lastError: '',
+    lastConnectedAt: 0,
+    nextRetryInMs: undefined,
+    refusedSubscriptions: [],
+  };
 
   constructor(private readonly o: MqttLinkOptions) {
     this.#backoff = o.backoff ?? new Backoff();
@@ -56,30 +114,51 @@ export class MqttLink {
     return this.#connected;
   }
 
-  onMessage(handler: MessageHandler): void {
-    this.#handlers.push(handler);
+  get receiverId(): string {
+    return this.o.receiverId;
   }
 
-  onConnect(handler: () => void): void {
+  /** What the link subscribes to on each connect, with the QoS asked for. */
+  subscriptions(): Record<string, { qos: 0 | 1 }> {
+    const id = this.o.receiverId;
+    const wanted: Record<string, { qos: 0 | 1 }> = {};
+    for (const topic of receiverCommandSubscriptions(id, this.o.areas)) wanted[topic] = { qos: 1 };
+    wanted[topics.timeResponse(id)] = { qos: TOPIC_SPECS.timeResponse.qos };
+    wanted[topics.receiverEventReceipts(id)] = { qos: TOPIC_SPECS.receiverEventReceipts.qos };
+    for (const topic of this.o.extraSubscriptions ?? []) wanted[topic] ??= { qos: 1 };
+    return wanted;
+  }
+
+  /** Every message received, with its topic's name when it is one of ours. */
+  onMessage(handler: MessageHandler): void {
+    this.#messageHandlers.push(handler);
+  }
+
+  /** Messages on the receiver's command topics (its own and its areas'). */
+  onCommand(handler: CommandHandler): void {
+    this.#commandHandlers.push(handler);
+  }
+
+  /** After each established session (subscribed, online announced): resend what waits. */
+  onConnect(handler: () => unknown): void {
     this.#onConnect.push(handler);
   }
 
-  onDisconnect(handler: () => void): void {
+  /** When an established session is lost (not on a clean close). */
+  onDisconnect(handler: () => unknown): void {
     this.#onDisconnect.push(handler);
   }
 
   /** Connects (and keeps reconnecting until closed). */
   start(): void {
+    if (this.#started && !this.#closing) return;
+    this.#started = true;
     this.#closing = false;
     this.#attempt();
   }
 
   /** Publishes; rejects when offline (callers keep what matters in their outbox). */
-  async publish(
-    topic: string,
-    payload: string | Buffer,
-    options: { qos: 0 | 1; retain?: boolean; messageExpiryInterval?: number } = { qos: 1 },
-  ): Promise<void> {
+  async publish(topic: string, payload: string | Buffer, options: PublishOptions = { qos: 1 }): Promise<void> {
     const client = this.#client;
     if (!client || !this.#connected) throw new Error('not connected to the broker');
     // A publish in flight when the connection dies may never settle: fail it on disconnect
@@ -105,22 +184,47 @@ export class MqttLink {
     }
   }
 
-  readonly #inFlight = new Set<(error: Error) => void>();
+  /** Publishes on one of this receiver's topics with the QoS, retain and expiry its spec sets. */
+  publishTo(name: ReceiverTopic, payload: string | Buffer): Promise<void> {
+    const spec = TOPIC_SPECS[name];
+    const expiry = typeof spec.messageExpiryS === 'number' ? spec.messageExpiryS : undefined;
+    return this.publish(topics[name](this.o.receiverId), payload, {
+      qos: spec.qos,
+      retain: spec.retain,
+      ...(expiry ? { messageExpiryInterval: expiry } : {}),
+    });
+  }
 
-  /** Says goodbye (retained offline state with the reason) and disconnects. */
+  /**
+   * Says goodbye (retained offline state with the reason) and disconnects cleanly, so
+   * the broker keeps the session (commands queue for the receiver's return) and does
+   * not send the last will.
+   */
   async close(reason: 'shutdown' | 'rebooting' = 'shutdown'): Promise<void> {
     this.#closing = true;
-    if (this.#timer) this.o.clock.clearTimeout(this.#timer);
+    this.#clearTimers();
+    this.stats.nextRetryInMs = undefined;
     const client = this.#client;
     if (!client) return;
     if (this.#connected) {
-      await this.publish(topics.receiverState(this.o.receiverId), JSON.stringify(this.#state(false, reason)), {
-        qos: 1,
-        retain: true,
-      }).catch(() => {});
+      await this.publishTo('receiverState', JSON.stringify(this.#state(false, reason))).catch((error: unknown) => {
+        this.stats.lastError = String(error);
+      });
     }
-    await client.endAsync().catch(() => {});
     this.#connected = false;
+    // A broker that does not answer (a link gone dead) must not hold up a shutdown.
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      client.endAsync().then(
+        () => true,
+        () => false,
+      ),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!ended) client.end(true);
   }
 
   #state(online: boolean, reason: ReceiverState['reason']): ReceiverState {
@@ -135,7 +239,16 @@ export class MqttLink {
     };
   }
 
+  #clearTimers(): void {
+    if (this.#timer) this.o.clock.clearTimeout(this.#timer);
+    if (this.#stableTimer) this.o.clock.clearTimeout(this.#stableTimer);
+    this.#timer = undefined;
+    this.#stableTimer = undefined;
+  }
+
   #attempt(): void {
+    this.#timer = undefined;
+    this.stats.nextRetryInMs = undefined;
     if (this.#closing) return;
     this.stats.reconnectAttempts++;
     const options: IClientOptions = {
@@ -143,79 +256,140 @@ export class MqttLink {
       clientId: this.o.receiverId,
       clean: false,
       reconnectPeriod: 0,
-      connectTimeout: 20_000,
-      keepalive: 30,
-      properties: { sessionExpiryInterval: SESSION_EXPIRY_S },
+      connectTimeout: this.o.connectTimeoutMs ?? 20_000,
+      keepalive: this.o.keepaliveS ?? 30,
+      properties: { sessionExpiryInterval: this.o.sessionExpiryS ?? SESSION_EXPIRY_S },
       will: {
         topic: topics.receiverState(this.o.receiverId),
         payload: Buffer.from(JSON.stringify(this.#state(false, 'last_will'))),
-        qos: 1,
-        retain: true,
+        qos: TOPIC_SPECS.receiverState.qos,
+        retain: TOPIC_SPECS.receiverState.retain,
       },
       ...(this.o.username ? { username: this.o.username } : {}),
       ...(this.o.password ? { password: this.o.password } : {}),
     };
-    const client = mqtt.connect(this.o.url, options);
+    let client: MqttClient;
+    try {
+      client = mqtt.connect(this.o.url, options);
+    } catch (error) {
+      // A malformed URL: nothing will ever emit 'close', so schedule the retry here.
+      this.stats.lastError = String(error);
+      this.#retryLater(false);
+      return;
+    }
     this.#client = client;
-    let settled = false;
+    let established = false;
     client.on('connect', () => {
-      settled = true;
-      void this.#connectedNow(client);
+      void this.#establish(client).then((ok) => {
+        established = ok;
+      });
     });
-    client.on('message', (topic, payload) => {
-      const name = parseTopic(topic)?.name;
-      for (const handler of this.#handlers) {
-        try {
-          handler(topic, payload, name);
-        } catch (error) {
-          this.o.log?.('message handler failed', { topic, error: String(error) });
-        }
-      }
-    });
+    client.on('message', (topic, payload) => this.#deliver(topic, payload));
     client.on('error', (error) => {
       this.stats.lastError = error.message;
+    });
+    client.on('disconnect', (packet: IDisconnectPacket) => {
+      // The broker hangs up with a reason: 0x8E means another client took this id (a
+      // cloned SD card?); the stability rule below keeps the two from hammering it.
+      const code = packet.reasonCode ?? 0;
+      this.stats.lastError =
+        code === 0x8e ? 'session taken over by another client with this receiver id' : `broker disconnected: ${code}`;
     });
     client.on('close', () => {
       if (this.#client !== client) return;
       const was = this.#connected;
       this.#connected = false;
+      if (this.#stableTimer) this.o.clock.clearTimeout(this.#stableTimer);
+      this.#stableTimer = undefined;
       for (const reject of this.#inFlight) reject(new Error('connection lost before the broker confirmed'));
       this.#inFlight.clear();
-      if (was) for (const h of this.#onDisconnect) h();
       client.removeAllListeners('close');
       client.end(true);
       if (this.#closing) return;
-      const delay = this.#backoff.next();
-      this.o.log?.(settled ? 'lost the broker; reconnecting' : 'cannot reach the broker; retrying', {
-        inMs: delay,
-        error: this.stats.lastError,
-      });
-      this.#timer = this.o.clock.setTimeout(() => this.#attempt(), delay);
+      if (was) {
+        this.stats.disconnects++;
+        this.#emit(this.#onDisconnect, 'disconnect');
+      }
+      this.#retryLater(established || was);
     });
   }
 
-  async #connectedNow(client: MqttClient): Promise<void> {
+  #retryLater(hadSession: boolean): void {
+    if (this.#closing) return;
+    const delay = this.#backoff.next();
+    this.stats.nextRetryInMs = delay;
+    this.o.log?.(hadSession ? 'lost the broker; reconnecting' : 'cannot reach the broker; retrying', {
+      inMs: delay,
+      attempt: this.#backoff.attempt,
+      error: this.stats.lastError,
+    });
+    this.#timer = this.o.clock.setTimeout(() => this.#attempt(), delay);
+  }
+
+  /** Subscribes and announces online; resolves false (and drops the connection) if that fails. */
+  async #establish(client: MqttClient): Promise<boolean> {
     try {
-      const subscriptions = [
-        ...receiverCommandSubscriptions(this.o.receiverId, this.o.areas),
-        ...(this.o.extraSubscriptions ?? []),
-      ];
-      await client.subscribeAsync(subscriptions, { qos: 1 });
+      const refused: string[] = [];
+      const wanted = this.subscriptions();
+      await client.subscribeAsync(wanted).catch((error: unknown) => {
+        // A SUBACK with failure codes (the broker's ACL refused some topics): keep the
+        // session for the rest, but say so; anything else is a broken connection.
+        const granted = (error as { packet?: { granted?: number[] } }).packet?.granted;
+        if (!granted) throw error;
+        const names = Object.keys(wanted);
+        granted.forEach((code, i) => {
+          if ((code & 0x80) !== 0) refused.push(names[i] as string);
+        });
+      });
+      this.stats.refusedSubscriptions = refused;
+      if (refused.length > 0) this.o.log?.('the broker refused subscriptions', { topics: refused });
       await client.publishAsync(
         topics.receiverState(this.o.receiverId),
         JSON.stringify(this.#state(true, 'connected')),
-        {
-          qos: 1,
-          retain: TOPIC_SPECS.receiverState.retain,
-        },
+        { qos: TOPIC_SPECS.receiverState.qos, retain: TOPIC_SPECS.receiverState.retain },
       );
+      if (this.#client !== client || this.#closing || !client.connected) {
+        if (this.#client !== client) client.end(true);
+        return false;
+      }
       this.#connected = true;
+      if (this.stats.connects > 0) this.stats.reconnects++;
       this.stats.connects++;
-      this.#backoff.reset();
-      for (const h of this.#onConnect) h();
+      this.stats.lastConnectedAt = this.o.clock.now();
+      // Only a connection that lasts counts as success: one the broker drops at once
+      // (overload, an id taken over in a loop) keeps the delays growing.
+      this.#stableTimer = this.o.clock.setTimeout(() => {
+        this.#stableTimer = undefined;
+        if (this.#client === client && this.#connected) this.#backoff.reset();
+      }, this.o.stableMs ?? STABLE_CONNECTION_MS);
+      this.#emit(this.#onConnect, 'connect');
+      return true;
     } catch (error) {
       this.stats.lastError = String(error);
       client.end(true);
+      return false;
+    }
+  }
+
+  #deliver(topic: string, payload: Buffer): void {
+    const name = parseTopic(topic)?.name;
+    const isCommand = name === 'receiverCommand' || name === 'areaCommand';
+    for (const handler of this.#messageHandlers) this.#call(() => handler(topic, payload, name), topic);
+    if (isCommand) for (const handler of this.#commandHandlers) this.#call(() => handler(topic, payload), topic);
+  }
+
+  #emit(handlers: Array<() => unknown>, what: string): void {
+    for (const handler of handlers) this.#call(handler, what);
+  }
+
+  /** Runs a handler; neither its throw nor its rejection escapes into MQTT.js. */
+  #call(handler: () => unknown, what: string): void {
+    try {
+      const result = handler();
+      if (result instanceof Promise)
+        result.catch((error: unknown) => this.o.log?.('link handler failed', { what, error: String(error) }));
+    } catch (error) {
+      this.o.log?.('link handler failed', { what, error: String(error) });
     }
   }
 }
