@@ -227,7 +227,11 @@ export class Agent {
           amplifierOn: parts.amplifierOn?.() ?? false,
         }),
         playing: () => engine.current(),
-        cache: () => cache.state(),
+        // Exactly the telemetry fields: the schema refuses extra ones (a `downloading` count).
+        cache: () => {
+          const { assets, bytesUsed, bytesFree } = cache.state();
+          return { assets, bytesUsed, bytesFree };
+        },
         clockSync: () => sync.state(),
         scheduleVersion: () => book.version(),
       },
