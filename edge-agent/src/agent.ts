@@ -5,12 +5,14 @@ import {
   decodeMessage,
   EventReceipts,
   type FaultCode,
+  FaultCodeSchema,
   type PlayableItem,
   type ReceiverLogs,
   TrustedKeySet,
   topics,
   type VerifiedCommand,
 } from '@loa/protocols';
+import { Type } from '@sinclair/typebox';
 import { ClockSync } from './clock-sync/clock-sync.js';
 import { CommandIntake } from './commands/command-intake.js';
 import { type AgentConfig, mqttPasswordOf, trustedKeysOf } from './config/agent-config.js';
@@ -24,6 +26,7 @@ import { PlaybackEngine } from './playback/playback-engine.js';
 import type { Renderer } from './playback/renderer.js';
 import { type Report, Reporter } from './reporter.js';
 import { ScheduleBook } from './schedule-book.js';
+import { DurableDocument } from './store/durable-document.js';
 import { Outbox } from './store/outbox.js';
 import { ReplayStore } from './store/replay-store.js';
 
@@ -92,11 +95,32 @@ export class Agent {
     const id = config.receiverId;
     const keys = new TrustedKeySet(trustedKeysOf(config));
     let faults: FaultLatch | undefined;
-    const storageFault = (what: string) => void faults?.raise('storage_error', what);
+    // Storage problems found while loading come before the fault latch exists: kept, then raised.
+    const earlyProblems: string[] = [];
+    const storageFault = (what: string) => {
+      if (faults) void faults.raise('storage_error', what);
+      else earlyProblems.push(what);
+    };
     const outbox = await Outbox.open(storage);
     const replay = await ReplayStore.open(storage, storageFault);
     const book = await ScheduleBook.open(storage, (_name, problem) => storageFault(problem));
-    const savedFaults = await storage.read('faults.json').catch(() => undefined);
+    // Latched faults and the master volume survive reboots; a damaged file is set aside
+    // and reported, never a reason not to start.
+    const faultsDoc = new DurableDocument(
+      storage,
+      'faults.json',
+      Type.Array(FaultCodeSchema),
+      () => [],
+      (_n, p) => storageFault(p),
+    );
+    const volumeDoc = new DurableDocument(
+      storage,
+      'volume.json',
+      Type.Integer({ minimum: 0, maximum: 100 }),
+      () => config.audio.volume,
+      (_n, p) => storageFault(p),
+    );
+    const savedFaults = await faultsDoc.load();
     const link = new MqttLink({
       url: config.mqtt.url,
       receiverId: id,
@@ -132,9 +156,10 @@ export class Agent {
     const report = (r: Report) => void reporter.report(r).catch((e: unknown) => storageFault(String(e)));
     faults = new FaultLatch({
       report: async (f) => report(f),
-      save: (codes) => storage.writeAtomic('faults.json', JSON.stringify(codes)),
-      initial: savedFaults ? (JSON.parse(savedFaults.toString()) as never) : [],
+      save: (codes) => faultsDoc.save(codes),
+      initial: savedFaults,
     });
+    for (const problem of earlyProblems) storageFault(problem);
     const cache = await ContentCache.open({
       storage,
       clock,
@@ -186,7 +211,7 @@ export class Agent {
         },
         'device.volume': async (command) => {
           if (agent) agent.volumeLevel = command.body.volume;
-          await storage.writeAtomic('volume.json', JSON.stringify(command.body.volume));
+          await volumeDoc.save(command.body.volume);
         },
         'device.test': async (command) => agent?.runTest(command),
         'device.config': async (command) => {
@@ -241,8 +266,8 @@ export class Agent {
       log,
     );
     agent = new Agent(parts, link, engine, cache, sync, reporter, faults, heartbeat, book, intake, outbox);
-    const savedVolume = await storage.read('volume.json').catch(() => undefined);
-    if (savedVolume) agent.volumeLevel = Number(savedVolume.toString()) || config.audio.volume;
+    // A saved 0 (a muted receiver) stays 0.
+    agent.volumeLevel = await volumeDoc.load();
 
     link.onMessage((topic, payload, name) => {
       if (name === 'receiverCommand' || name === 'areaCommand') void intake.receive(topic, payload);

@@ -296,3 +296,16 @@ describe('remote actions', () => {
     ).toMatchObject({ detail: expect.stringMatching(/not supported/) });
   }, 30_000);
 });
+
+describe('start-up from a damaged store', () => {
+  it('starts with a damaged faults file (set aside, storage_error raised) and keeps a saved volume of 0', async () => {
+    const storage = new MemoryStorage();
+    await storage.writeAtomic('faults.json', '["overheat", tr');
+    await storage.writeAtomic('volume.json', '0');
+    const { agent } = await startAgent(storage);
+    const telemetry = await agent.heartbeat.beat();
+    expect(telemetry.audio.volume).toBe(0);
+    expect(telemetry.faults).toContain('storage_error');
+    expect((await storage.list('')).some((n) => n.startsWith('faults.json.corrupt-'))).toBe(true);
+  }, 20_000);
+});

@@ -1,16 +1,5 @@
 import { createServer, type Server, Socket } from 'node:net';
-
-/** A free loopback port (nothing listens on it once this resolves). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../support/private-broker.js';
 
 /**
  * A TCP relay on a loopback port in front of the broker: closed, connections are refused

@@ -9,7 +9,9 @@ export function driftingClock(offsetMs: number, driftPpm = 0): Clock {
   const start = performance.now();
   return {
     now: () => Date.now() + offsetMs + ((performance.now() - start) * driftPpm) / 1e6,
-    monotonic: () => performance.now(),
+    // A crystal off by some ppm makes both clocks run off: the agent measures intervals
+    // on the monotonic one, so it must drift too for the drift to show between syncs.
+    monotonic: () => start + (performance.now() - start) * (1 + driftPpm / 1e6),
     setTimeout: (callback, ms) => setTimeout(callback, Math.max(0, ms)) as unknown as TimerHandle,
     clearTimeout: (handle) => clearTimeout(handle as unknown as NodeJS.Timeout),
   };
