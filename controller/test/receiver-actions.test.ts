@@ -158,6 +158,14 @@ describe('remote actions on one receiver', () => {
       payload: { action: 'reboot' },
     });
     expect(reboot.statusCode).toBe(403);
+    const audible = await app.inject({
+      method: 'POST',
+      url: `/receivers/${RX}/actions`,
+      headers: { cookie },
+      payload: { action: 'test', mode: 'audible' },
+    });
+    expect(audible.statusCode).toBe(422);
+    expect(audible.json().detail).toMatch(/use mode "silent"/);
     const bad = await app.inject({
       method: 'POST',
       url: `/receivers/${RX}/actions`,

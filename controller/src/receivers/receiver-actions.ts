@@ -3,7 +3,7 @@ import type { CommandBody, CommandKind } from '@loa/protocols';
 import { Type } from '@sinclair/typebox';
 import { requireScope } from '../access/scope.js';
 import { type CommandDeps, sendImmediate } from '../dispatch/immediate-commands.js';
-import { notFound, ProblemSchema } from '../http/problem.js';
+import { notFound, Problem, ProblemSchema } from '../http/problem.js';
 
 const Action = Type.Union([
   Type.Object(
@@ -35,6 +35,14 @@ function commandOf(body: typeof Action.static): { kind: CommandKind; body: Comma
     case 'volume':
       return { kind: 'device.volume', body: { volume: body.volume } };
     case 'test':
+      // An audible test plays a tone asset through the receiver's normal priority rules;
+      // the controller has no tone assets until the audio pipeline makes them.
+      if (body.mode === 'audible')
+        throw new Problem(
+          422,
+          'Unprocessable Content',
+          'an audible test needs a tone asset, which the audio pipeline will provide; use mode "silent" (amplifier and line check) for now, or run "edge-agent test-tone" on the receiver',
+        );
       return { kind: 'device.test', body: { mode: body.mode } };
     case 'reload':
       return { kind: 'device.reload', body: {} };
@@ -74,6 +82,7 @@ export const receiverActionRoutes: FastifyPluginAsyncTypebox<CommandDeps> = asyn
           401: ProblemSchema,
           403: ProblemSchema,
           404: ProblemSchema,
+          422: ProblemSchema,
         },
       },
     },

@@ -1,40 +1,44 @@
-import { ReplayGuard } from '@loa/protocols';
+import { ReplayGuard, type ReplayGuardOptions, ReplayState } from '@loa/protocols';
 import type { Storage } from '../hardware/seams.js';
+import { DurableDocument } from './durable-document.js';
 
-const NAME = 'replay-state.json';
+export const REPLAY_STATE_NAME = 'replay-state.json';
 
 /**
- * Replay protection that survives restarts: the guard's state is loaded at start and
- * saved after each accepted command, before the command is acted on. Without it, a
- * recorded command could be replayed to a receiver that has just rebooted.
+ * Replay protection that survives restarts (Dallas 2017: recorded siren commands were
+ * replayed). The guard's state is loaded at start and saved after each accepted command,
+ * before the command is acted on: the caller awaits `save()`. Without it, a recorded
+ * command could be replayed to a receiver that has just rebooted.
+ *
+ * Unreadable state (a damaged card) is set aside and reported, and the guard starts
+ * empty; the command verifier's validity window still refuses old recordings.
  */
 export class ReplayStore {
-  #saving: Promise<void> = Promise.resolve();
-
   private constructor(
-    private readonly storage: Storage,
+    private readonly doc: DurableDocument<typeof ReplayState>,
     readonly guard: ReplayGuard,
   ) {}
 
-  static async open(storage: Storage, onCorrupt?: (problem: string) => void): Promise<ReplayStore> {
-    const raw = await storage.read(NAME);
-    let guard = new ReplayGuard();
-    if (raw) {
-      try {
-        guard = ReplayGuard.fromJSON(JSON.parse(raw.toString('utf8')));
-      } catch (error) {
-        // Unreadable state: start empty; commands older than the sequence floor of the
-        // next accepted command are still refused as stale.
-        onCorrupt?.(`replay state unreadable: ${(error as Error).message}`);
-      }
-    }
-    return new ReplayStore(storage, guard);
+  static async open(
+    storage: Storage,
+    onCorrupt?: (problem: string) => void,
+    options?: ReplayGuardOptions,
+  ): Promise<ReplayStore> {
+    const doc = new DurableDocument(
+      storage,
+      REPLAY_STATE_NAME,
+      ReplayState,
+      () => ({ v: 1 as const, issuers: {} }),
+      (name, problem) => onCorrupt?.(`replay state unreadable (${name}): ${problem}`),
+    );
+    return new ReplayStore(doc, new ReplayGuard(options, await doc.load()));
   }
 
+  /**
+   * Saves the guard as it is now; resolves when that state (or a newer one) is durable.
+   * Saves are written in call order, and a burst of commands shares writes.
+   */
   save(): Promise<void> {
-    const data = JSON.stringify(this.guard.toJSON());
-    const next = this.#saving.then(() => this.storage.writeAtomic(NAME, data));
-    this.#saving = next.catch(() => {});
-    return next;
+    return this.doc.save(this.guard.toJSON());
   }
 }

@@ -23,7 +23,10 @@ export class ControllerRegistry {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username, password }),
     });
-    if (!response.ok) throw new Error(`cannot sign in to the controller as ${username}: HTTP ${response.status}`);
+    if (!response.ok)
+      throw new Error(
+        `cannot sign in to the controller at ${this.baseUrl} as ${username}: HTTP ${response.status}; check SIM_USERNAME and SIM_PASSWORD (the demo password is DEMO_PASSWORD, default loa-demo)`,
+      );
     this.#cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   }
 
