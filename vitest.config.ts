@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@loa\/protocols$/, replacement: src('./protocols/src/index.ts') },
       { find: /^@loa\/edge-agent$/, replacement: src('./edge-agent/src/index.ts') },
+      { find: /^@loa\/controller$/, replacement: src('./controller/src/index.ts') },
     ],
   },
   test: {
