@@ -1,1 +1,6 @@
+// What other packages (the simulator's harness) use of the controller besides running it.
 export * from './config.js';
+export { createDatabase, type Database } from './database/client.js';
+export { createFreshDatabase, type FreshDatabase } from './database/fresh-database.js';
+export { type LoadProvince, type LoadProvinceOptions, seedLoadProvince } from './demo/load-province.js';
+export { seedDemoProvince } from './demo/seed.js';

@@ -3,6 +3,7 @@
 export * from './agent.js';
 export * from './audio/amplifier.js';
 export * from './audio/null-sink.js';
+export * from './audio/ogg-opus-writer.js';
 export * from './audio/virtual-gpio.js';
 export * from './config/agent-config.js';
 export * from './config/agent-env.js';

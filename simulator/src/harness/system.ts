@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  createDatabase,
+  createFreshDatabase,
+  type LoadProvince,
+  loadControllerConfig,
+  seedDemoProvince,
+  seedLoadProvince,
+} from '@loa/controller';
+import { generateSigningKey, type PrivateKeyJwk } from '@loa/protocols';
+import { ControllerRegistry } from '../registry/controller-registry.js';
+import { ControllerProcess } from './controller-process.js';
+import { freePort } from './free-port.js';
+import { Mosquitto } from './mosquitto.js';
+
+export type ProvinceChoice = { demo: true } | { receivers: number; perVillage?: number; villagesPerCommune?: number };
+
+export interface SystemOptions {
+  province: ProvinceChoice;
+  /** Password of every seeded user. */
+  password?: string;
+  /** Extra controller settings (environment variables). */
+  controllerEnv?: Record<string, string>;
+  log?: (message: string) => void;
+}
+
+/**
+ * The whole system, private to one run: a fresh PostgreSQL database with a province, a
+ * Mosquitto of its own, and the real controller as a process, on free loopback ports,
+ * with queue, channel and group names of its own so it disturbs nothing else on the
+ * shared Redis. Receivers are added by the caller (a fleet) against `broker.url`.
+ */
+export class System {
+  private constructor(
+    readonly broker: Mosquitto,
+    readonly controller: ControllerProcess,
+    readonly databaseUrl: string,
+    private readonly dropDatabase: () => Promise<void>,
+    private readonly dir: string,
+    readonly password: string,
+    readonly signingKey: PrivateKeyJwk,
+    /** The generated province, when not the demo one. */
+    readonly province: LoadProvince | null,
+  ) {}
+
+  static async start(options: SystemOptions): Promise<System> {
+    const log = options.log ?? (() => {});
+    const password = options.password ?? 'loa-sim';
+    const base = loadControllerConfig();
+    const dir = mkdtempSync(join(tmpdir(), 'loa-sim-'));
+    log('system: creating a fresh database');
+    const fresh = await createFreshDatabase(base.DATABASE_URL, 'loa_sim');
+    const cleanups: Array<() => Promise<void>> = [() => fresh.drop(), async () => rmSync(dir, { recursive: true })];
+    try {
+      const db = createDatabase(fresh.url);
+      let province: LoadProvince | null = null;
+      try {
+        if ('demo' in options.province) await seedDemoProvince(db, { password });
+        else province = await seedLoadProvince(db, { ...options.province, password });
+      } finally {
+        await db.$disconnect();
+      }
+      log(`system: province seeded${province ? ` (${province.receivers.length} receivers)` : ' (demo)'}`);
+      const signingKey = generateSigningKey();
+      const keyFile = join(dir, 'signing-key.jwk');
+      writeFileSync(keyFile, JSON.stringify(signingKey), { mode: 0o600 });
+      const broker = await Mosquitto.start();
+      cleanups.unshift(() => broker.close());
+      log(`system: broker on ${broker.url}`);
+      const run = `sim${randomUUID().slice(0, 8)}`;
+      const controller = new ControllerProcess(
+        {
+          DATABASE_URL: fresh.url,
+          MQTT_URL: broker.url,
+          HTTP_HOST: '127.0.0.1',
+          HTTP_PORT: String(await freePort()),
+          SIGNING_KEY_FILE: keyFile,
+          ASSET_DIR: join(dir, 'assets'),
+          COMMAND_ISSUER: 'loa-controller',
+          QUEUE_PREFIX: `${run}-bull`,
+          RATE_LIMIT_NAMESPACE: `${run}-rate-`,
+          EVENTS_CHANNEL: `${run}:events`,
+          INGEST_GROUP: run,
+          ...options.controllerEnv,
+        },
+        join(dir, 'controller.log'),
+      );
+      cleanups.unshift(() => controller.close());
+      await controller.start();
+      log(`system: controller ready at ${controller.url}`);
+      return new System(broker, controller, fresh.url, fresh.drop, dir, password, signingKey, province);
+    } catch (error) {
+      for (const cleanup of cleanups) await cleanup().catch(() => {});
+      throw error;
+    }
+  }
+
+  /** A signed-in API client for one of the seeded users. */
+  async as(username: string): Promise<ControllerRegistry> {
+    return new ControllerRegistry(this.controller.url).signIn(username, this.password);
+  }
+
+  async stop(): Promise<void> {
+    await this.controller.close();
+    await this.broker.close();
+    await this.dropDatabase().catch(() => {});
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,77 @@
+/** An answer the controller refused, with its problem+json detail. */
+export class ControllerError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly body: unknown,
+  ) {
+    super(detail);
+  }
+}
+
+/**
+ * The controller's HTTP API as a signed-in user sees it (session cookie). The simulator
+ * drives the system only through this and MQTT, as the dashboard and receivers would.
+ */
+export class ControllerClient {
+  #cookie = '';
+
+  constructor(readonly baseUrl: string) {}
+
+  async signIn(username: string, password: string): Promise<this> {
+    const response = await fetch(new URL('/auth/login', this.baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
+    if (!response.ok)
+      throw new Error(
+        `cannot sign in to the controller at ${this.baseUrl} as ${username}: HTTP ${response.status}; check SIM_USERNAME and SIM_PASSWORD (the demo password is DEMO_PASSWORD, default loa-demo)`,
+      );
+    this.#cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    return this;
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  /** Uploads audio bytes as an asset (POST /assets); answers its SHA-256 and duration. */
+  async uploadAsset(bytes: Buffer, type = 'audio/ogg'): Promise<{ sha256: string; durationMs: number }> {
+    const response = await fetch(new URL('/assets', this.baseUrl), {
+      method: 'POST',
+      headers: { cookie: this.#cookie, 'content-type': type },
+      body: bytes,
+    });
+    return (await this.#answer(response, 'POST /assets')) as { sha256: string; durationMs: number };
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers: {
+        cookie: this.#cookie,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return (await this.#answer(response, `${method} ${path}`)) as T;
+  }
+
+  async #answer(response: Response, what: string): Promise<unknown> {
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {}
+    if (!response.ok) {
+      const detail = (parsed as { detail?: string } | null)?.detail ?? text.slice(0, 300);
+      throw new ControllerError(response.status, `${what}: HTTP ${response.status}: ${detail}`, parsed);
+    }
+    return parsed;
+  }
+}

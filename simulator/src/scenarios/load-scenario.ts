@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { type ValidationIssue, validate } from '@loa/protocols';
+import type { TObject, TSchema } from '@sinclair/typebox';
+import { parse as parseYaml } from 'yaml';
+import { ACTION_BRANCHES, EXPECTATION_BRANCHES, type Scenario, ScenarioSchema } from './scenario-schema.js';
+
+export class ScenarioError extends Error {}
+
+/** "20s", "500ms", "2m" or a number of milliseconds, as milliseconds. */
+export function durationMs(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value);
+  if (!match) throw new ScenarioError(`"${value}" is not a duration (write 500ms, 20s or 2m)`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+}
+
+/**
+ * Reads and checks a scenario file (YAML, or JSON which is YAML too). Errors name the
+ * file, the entry and what is wrong: a timeline step is checked against the one action
+ * its key names, so a typo in `playNow` does not drown in every other branch's errors.
+ */
+export async function loadScenario(file: string): Promise<Scenario> {
+  let raw: unknown;
+  try {
+    raw = parseYaml(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new ScenarioError(`${file}: cannot read the scenario: ${(error as Error).message}`);
+  }
+  return checkScenario(raw, file);
+}
+
+export function checkScenario(raw: unknown, source = 'scenario'): Scenario {
+  const issues: string[] = [];
+  const doc = (raw ?? {}) as Record<string, unknown>;
+  const branchCheck = (list: unknown, branches: readonly TSchema[], where: string, skip: string[]) => {
+    if (!Array.isArray(list)) return;
+    list.forEach((entry, i) => {
+      const keys = Object.keys((entry ?? {}) as object).filter((k) => !skip.includes(k));
+      const names = branches.map((b) => Object.keys((b as TObject).properties).find((k) => !skip.includes(k)));
+      const branch = branches.find((_b, j) => keys.includes(names[j] as string));
+      if (!branch) {
+        issues.push(`${where}/${i}: says none of ${names.join(', ')} (it has ${keys.join(', ') || 'nothing'})`);
+        return;
+      }
+      const checked = validate(branch, entry);
+      if (!checked.ok) issues.push(...checked.errors.map((e) => `${where}/${i}${e.path}: ${message(e)}`));
+    });
+  };
+  branchCheck(doc.timeline, ACTION_BRANCHES, '/timeline', ['at', 'as']);
+  branchCheck(doc.expect, EXPECTATION_BRANCHES, '/expect', []);
+  if (issues.length === 0) {
+    const checked = validate(ScenarioSchema, raw);
+    if (!checked.ok) issues.push(...checked.errors.map((e) => `${e.path || '/'}: ${message(e)}`));
+  }
+  if (issues.length > 0) throw new ScenarioError(`${source}: not a valid scenario:\n  ${issues.join('\n  ')}`);
+  const scenario = raw as Scenario;
+  // Durations are checked here, once, so a run never fails half-way on a typo.
+  for (const step of scenario.timeline ?? []) durationMs(step.at);
+  return scenario;
+}
+
+function message(issue: ValidationIssue): string {
+  return issue.message.replace(/^\S+ /, '');
+}

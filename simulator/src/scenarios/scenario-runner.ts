@@ -1,0 +1,450 @@
+import { oggOpusFile, sine } from '@loa/edge-agent';
+import type { AreaLevel, PlayableItem } from '@loa/protocols';
+import type { PlayRecord } from '../fleet/recording-renderer.js';
+import type { VirtualReceiverSpec } from '../fleet/virtual-receiver.js';
+import { waitFor } from '../harness/free-port.js';
+import { System } from '../harness/system.js';
+import type { ControllerRegistry, RegistryArea } from '../registry/controller-registry.js';
+import { type Evaluation, evaluate, type RunState } from './expectations.js';
+import { injectForgery } from './forgery.js';
+import { durationMs } from './load-scenario.js';
+import type { ReceiverSelector, Scenario, ScenarioAction } from './scenario-schema.js';
+import { WireObserver } from './wire-observer.js';
+
+/** What a scenario needs of a fleet: the in-process one and the multi-process one both give it. */
+export interface ScenarioFleet {
+  readonly plays: readonly PlayRecord[];
+  status(options?: { syncedSince?: number }): Promise<{ receivers: number; online: number; synced: number }>;
+  powerOff(receiverId: string): Promise<void>;
+  powerOn(receiverId: string): Promise<void>;
+  memory?(): Promise<Array<{ rssBytes: number; receivers: number }>>;
+  stop(): Promise<void>;
+}
+
+export interface FleetRequest {
+  specs: VirtualReceiverSpec[];
+  mqttUrl: string;
+  controllerUrl: string;
+  trustedKeys: Awaited<ReturnType<ControllerRegistry['trustedKeys']>>;
+  heartbeatMs: number;
+  processes: number;
+  onProgress: (started: number, total: number) => void;
+}
+
+/** Network faults between receivers and broker; the fault proxy gives it. */
+export interface NetworkFaults {
+  readonly url: string;
+  apply(selector: 'all' | { receivers?: string[]; areas?: string[] }, conditions: Record<string, unknown>): number;
+  lift(ruleId?: number): void;
+  close(): Promise<void>;
+}
+
+export interface RunHooks {
+  startFleet: (request: FleetRequest) => Promise<ScenarioFleet>;
+  startProxy?: (brokerPort: number, areasOf: (id: string) => readonly string[]) => Promise<NetworkFaults>;
+  /** Phase changes and progress, for a progress bar or a log. */
+  progress?: (event: { phase: string; done: number; total: number; detail?: string }) => void;
+  log?: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  name: string;
+  passed: boolean;
+  expectations: Evaluation[];
+  metrics: Record<string, unknown>;
+  receivers: number;
+  durationMs: number;
+  error?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * Runs one scenario on a system of its own: fresh database and broker, the real
+ * controller process, a fleet of real agents; then the timeline, then the expectations,
+ * checked against what receivers did (their recorded sound) and said (the wire, the
+ * controller's records). Everything is stopped afterwards, whatever happened.
+ */
+export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<ScenarioResult> {
+  const began = Date.now();
+  const log = hooks.log ?? (() => {});
+  const progress = hooks.progress ?? (() => {});
+  const demo = scenario.province === 'demo';
+  const stops: Array<() => Promise<unknown>> = [];
+  const background: Array<Promise<unknown>> = [];
+  try {
+    progress({ phase: 'system', done: 0, total: 1 });
+    const system = await System.start({
+      province: scenario.province === 'demo' ? { demo: true } : scenario.province,
+      log,
+    });
+    stops.push(() => system.stop());
+    const users = demo
+      ? { admin: 'admin', technician: 'technician-10' }
+      : { admin: 'admin-lp', technician: 'technician-lp' };
+    const registry = await system.as(users.technician);
+    const areas = await registry.areas();
+    const areaByCode = new Map(areas.map((a) => [a.code, a]));
+    const fleetOptions = scenario.fleet ?? {};
+    let specs = await registry.receivers();
+    if (fleetOptions.areas) {
+      const wanted = new Set(fleetOptions.areas);
+      specs = specs.filter((s) => s.areas.some((a) => wanted.has(a.areaCode)));
+    }
+    if (fleetOptions.max) specs = specs.slice(0, fleetOptions.max);
+    if (specs.length === 0) throw new Error('the fleet is empty: no receiver under fleet.areas');
+    const offset = fleetOptions.clockOffsetMs ?? 0;
+    const drift = fleetOptions.driftPpm ?? 0;
+    specs = specs.map((s) => ({
+      ...s,
+      offsetMs: Math.round((Math.random() * 2 - 1) * offset),
+      driftPpm: (Math.random() * 2 - 1) * drift,
+    }));
+    const areasOf = new Map(specs.map((s) => [s.receiverId, s.areas.map((a) => a.areaCode)]));
+    const needsProxy = fleetOptions.viaProxy === true || (scenario.timeline ?? []).some((step) => 'network' in step);
+    let proxy: NetworkFaults | undefined;
+    if (needsProxy) {
+      if (!hooks.startProxy) throw new Error('this scenario needs the fault proxy, which this runner was not given');
+      proxy = await hooks.startProxy(system.broker.port, (id) => areasOf.get(id) ?? []);
+      stops.unshift(() => (proxy as NetworkFaults).close());
+    }
+    const observer = await WireObserver.start(system.broker.url);
+    stops.unshift(() => observer.close());
+
+    progress({ phase: 'fleet', done: 0, total: specs.length });
+    const fleetStarted = Date.now();
+    const fleet = await hooks.startFleet({
+      specs,
+      mqttUrl: proxy?.url ?? system.broker.url,
+      controllerUrl: system.controller.url,
+      trustedKeys: await registry.trustedKeys(),
+      heartbeatMs: durationMs(fleetOptions.heartbeat ?? '10s'),
+      processes: fleetOptions.processes ?? 1,
+      onProgress: (n, total) => progress({ phase: 'fleet', done: n, total }),
+    });
+    stops.unshift(() => fleet.stop());
+    const ready = await waitFor(
+      async () => {
+        const s = await fleet.status();
+        progress({ phase: 'online', done: Math.min(s.online, s.synced), total: specs.length });
+        return s.online === specs.length && s.synced === specs.length;
+      },
+      60_000 + specs.length * 20,
+      250,
+    );
+    if (!ready)
+      throw new Error(`the fleet did not come online and clock-synced: ${JSON.stringify(await fleet.status())}`);
+    const fleetReadyMs = Date.now() - fleetStarted;
+    log(`fleet: ${specs.length} receivers online and synced in ${fleetReadyMs} ms`);
+
+    // Audio and content, through the API as officials would make them.
+    const admin = await system.as(users.admin);
+    const audio = new Map<string, { sha256: string; durationMs: number }>();
+    for (const a of scenario.audio ?? [])
+      audio.set(a.id, await admin.uploadAsset(oggOpusFile(sine(a.tone.hz, a.tone.seconds, 0.4))));
+    const clients = new Map<string, ControllerRegistry>([[users.admin, admin]]);
+    const as = async (username: string) => {
+      let client = clients.get(username);
+      if (!client) {
+        client = await system.as(username);
+        clients.set(username, client);
+      }
+      return client;
+    };
+    const content = new Map<string, { id: string; durationMs: number; firstSha: string; languages: string[] }>();
+    for (const c of scenario.content ?? []) {
+      const variants = Object.entries(c.variants).map(([language, audioId]) => {
+        const asset = audio.get(audioId);
+        if (!asset) throw new Error(`content ${c.id}: no audio "${audioId}" in the scenario's audio list`);
+        return { language, assetSha256: asset.sha256, durationMs: asset.durationMs };
+      });
+      const created = await (await as(c.as)).post<{ id: string }>('/content', {
+        title: c.title,
+        category: 'announcement',
+        ownerArea: c.owner,
+        variants: variants.map(({ language, assetSha256 }) => ({ language, assetSha256 })),
+      });
+      content.set(c.id, {
+        id: created.id,
+        durationMs: variants.reduce((sum, v) => sum + v.durationMs, 0),
+        firstSha: variants[0]?.assetSha256 as string,
+        languages: variants.map((v) => v.language),
+      });
+    }
+
+    const state: RunState = {
+      t0: Date.now(),
+      fleet,
+      specs,
+      areaByCode,
+      items: new Map(),
+      forged: new Map(),
+      powerLosses: [],
+      impaired: [],
+      observer,
+      admin,
+      reconnects: [],
+      contentLanguages: new Map([...content].map(([id, c]) => [id, c.languages])),
+    };
+    const underAreas = (codes: readonly string[]) =>
+      specs.filter((s) => s.areas.some((a) => codes.includes(a.areaCode))).map((s) => s.receiverId);
+    const select = (selector: ReceiverSelector): string[] => {
+      let ids = selector.areas ? underAreas(selector.areas) : specs.map((s) => s.receiverId);
+      if (selector.receivers) ids = ids.filter((id) => selector.receivers?.includes(id));
+      return selector.count ? ids.slice(0, selector.count) : ids;
+    };
+    const contentOf = (id: string) => {
+      const c = content.get(id);
+      if (!c) throw new Error(`no content "${id}" in the scenario`);
+      return c;
+    };
+    const areaRef = (code: string): { level: AreaLevel; areaCode: string } => {
+      const area = areaByCode.get(code) as RegistryArea | undefined;
+      if (!area) throw new Error(`no area ${code}`);
+      return { level: area.level, areaCode: code };
+    };
+
+    const steps = [...(scenario.timeline ?? [])].sort((a, b) => durationMs(a.at) - durationMs(b.at));
+    const lastStep = steps.length ? durationMs(steps[steps.length - 1]?.at ?? 0) : 0;
+    const actOn = async (step: ScenarioAction): Promise<void> => {
+      const now = () => Date.now();
+      if ('schedule' in step) {
+        const s = step.schedule;
+        const c = contentOf(s.content);
+        const airtime = Math.ceil((now() + durationMs(s.in)) / 1000) * 1000;
+        const created = await (await as(step.as)).post<{ id: string }>('/schedules', {
+          title: `${scenario.name}: ${s.id}`.slice(0, 200),
+          contentId: c.id,
+          startLocal: vietnamLocal(airtime),
+          durationMs: s.durationMs ?? c.durationMs * 2 + 60_000,
+          priority: s.priority ?? 'normal',
+          startMode: s.startMode ?? 'hard',
+          prelude: s.prelude ?? 'none',
+          volume: 80,
+          targets: { areas: s.areas },
+          acceptConflicts: true,
+        });
+        const deliveries = await admin.get<{ items: Array<{ occurrenceId: string; startsAt: string }> }>(
+          `/deliveries?schedule=${created.id}&limit=1`,
+        );
+        const first = deliveries.items[0];
+        if (!first) throw new Error(`schedule ${s.id} has no airtime in the horizon`);
+        state.items.set(s.id, {
+          itemId: first.occurrenceId,
+          reference: Date.parse(first.startsAt),
+          expected: underAreas(s.areas),
+          content: s.content,
+          kind: 'scheduled',
+        });
+        log(`t+${now() - state.t0} ms: scheduled ${s.id} at ${first.startsAt}`);
+      } else if ('playNow' in step) {
+        const p = step.playNow;
+        const triggered = now();
+        const sent = await (await as(step.as)).post<{ itemId: string }>('/commands/play', {
+          contentId: contentOf(p.content).id,
+          targets: { areas: p.areas },
+          priority: p.priority ?? 'priority',
+          prelude: p.prelude ?? 'none',
+        });
+        state.items.set(p.id, {
+          itemId: sent.itemId,
+          reference: triggered,
+          expected: underAreas(p.areas),
+          content: p.content,
+          kind: 'now',
+        });
+        log(`t+${triggered - state.t0} ms: play now ${p.id} (${sent.itemId})`);
+      } else if ('stop' in step) {
+        const item = state.items.get(step.stop.item);
+        if (!item) throw new Error(`stop: no item "${step.stop.item}" yet`);
+        await (await as(step.as)).post('/commands/stop', { targets: { areas: step.stop.areas }, itemId: item.itemId });
+      } else if ('network' in step) {
+        if (!proxy) throw new Error('network faults need the fault proxy');
+        const n = step.network;
+        const ids = select(n);
+        const rule = proxy.apply({ receivers: ids }, n.conditions);
+        const impairment = { receivers: new Set(ids), from: now(), to: Number.POSITIVE_INFINITY };
+        if (n.conditions.cut || n.conditions.blackhole) state.impaired.push(impairment);
+        log(`t+${now() - state.t0} ms: network ${JSON.stringify(n.conditions)} on ${ids.length} receivers`);
+        if (n.for !== undefined) {
+          const p = proxy;
+          background.push(
+            sleep(durationMs(n.for)).then(() => {
+              p.lift(rule);
+              impairment.to = Date.now();
+            }),
+          );
+        }
+      } else if ('brokerRestart' in step) {
+        await system.broker.down();
+        await sleep(durationMs(step.brokerRestart.downFor ?? 0));
+        await system.broker.up();
+        const upAt = now();
+        background.push(measureRecovery(state, upAt));
+      } else if ('controllerRestart' in step) {
+        await system.controller.stop(step.controllerRestart.crash ? 'SIGKILL' : 'SIGTERM');
+        await sleep(durationMs(step.controllerRestart.downFor ?? 0));
+        await system.controller.start();
+      } else if ('powerLoss' in step) {
+        const ids = select(step.powerLoss);
+        const offAt = now();
+        await Promise.all(ids.map((id) => fleet.powerOff(id)));
+        const loss = {
+          receivers: ids,
+          offAt,
+          flaggedAt: new Map<string, number>(),
+          onAt: undefined as number | undefined,
+        };
+        state.powerLosses.push(loss);
+        const impairment = { receivers: new Set(ids), from: offAt, to: Number.POSITIVE_INFINITY };
+        state.impaired.push(impairment);
+        background.push(watchOffline(admin, loss));
+        if (step.powerLoss.offFor !== undefined)
+          background.push(
+            sleep(durationMs(step.powerLoss.offFor)).then(async () => {
+              await Promise.all(ids.map((id) => fleet.powerOn(id)));
+              loss.onAt = Date.now();
+              impairment.to = loss.onAt;
+            }),
+          );
+      } else if ('forge' in step) {
+        const f = step.forge;
+        const c = f.content ? contentOf(f.content) : [...content.values()][0];
+        const item: PlayableItem = {
+          itemId: `forged-${f.id}`,
+          title: 'forged',
+          priority: 'emergency',
+          startMode: 'hard',
+          volume: 100,
+          repeat: 1,
+          prelude: 'siren',
+          segments: c ? [{ language: 'vie', sha256: c.firstSha, durationMs: c.durationMs }] : [],
+        };
+        const ids: string[] = [];
+        for (const code of f.areas) ids.push(await injectForgery(observer, f.method, areaRef(code), item));
+        state.forged.set(f.id, { commandIds: ids, at: now(), expected: underAreas(f.areas), itemId: item.itemId });
+        log(`t+${now() - state.t0} ms: injected a ${f.method} command on ${f.areas.join(', ')}`);
+      }
+    };
+
+    const timeoutMs = durationMs(scenario.timeout ?? DEFAULT_TIMEOUT_MS);
+    const deadline = began + timeoutMs;
+    for (const [i, step] of steps.entries()) {
+      const at = state.t0 + durationMs(step.at);
+      while (Date.now() < at) {
+        progress({ phase: 'timeline', done: Date.now() - state.t0, total: Math.max(lastStep, 1) });
+        await sleep(Math.min(250, at - Date.now()));
+      }
+      progress({ phase: 'timeline', done: durationMs(step.at), total: Math.max(lastStep, 1), detail: `step ${i + 1}` });
+      await actOn(step);
+    }
+
+    // Expectations: checked until each is decided, or the scenario's time is up.
+    let evaluations: Evaluation[] = [];
+    for (;;) {
+      evaluations = await Promise.all(scenario.expect.map((e) => evaluate(e, state, Date.now())));
+      const decided = evaluations.filter((e) => e.status !== 'pending').length;
+      progress({ phase: 'expectations', done: decided, total: evaluations.length });
+      if (decided === evaluations.length || Date.now() > deadline) break;
+      await sleep(500);
+    }
+    evaluations = evaluations.map((e) =>
+      e.status === 'pending'
+        ? { ...e, status: 'fail', detail: `not decided when the scenario's time ran out: ${e.detail}` }
+        : e,
+    );
+    await Promise.race([Promise.allSettled(background), sleep(1000)]);
+    const metrics = {
+      fleetReadyMs,
+      ...(await collectMetrics(state)),
+      controllerRssBytes: system.controller.rssBytes(),
+      fleetMemory: (await fleet.memory?.()) ?? null,
+    };
+    return {
+      name: scenario.name,
+      passed: evaluations.every((e) => e.status === 'pass'),
+      expectations: evaluations,
+      metrics,
+      receivers: specs.length,
+      durationMs: Date.now() - began,
+    };
+  } catch (error) {
+    return {
+      name: scenario.name,
+      passed: false,
+      expectations: [],
+      metrics: {},
+      receivers: 0,
+      durationMs: Date.now() - began,
+      error: (error as Error).stack ?? String(error),
+    };
+  } finally {
+    for (const stop of stops) await stop().catch((e: unknown) => log(`stopping: ${(e as Error).message}`));
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+}
+
+/** A UTC instant as Vietnamese wall-clock time (UTC+7, no daylight saving). */
+function vietnamLocal(ms: number): string {
+  return new Date(ms + 7 * 3600_000).toISOString().slice(0, 19);
+}
+
+/** Time from the broker's return until every powered receiver is back online and has re-synced its clock. */
+async function measureRecovery(state: RunState, upAt: number): Promise<void> {
+  const record = { upAt, recoveredMs: null as number | null };
+  state.reconnects.push(record);
+  const off = () => new Set(state.powerLosses.flatMap((l) => (l.onAt ? [] : l.receivers))).size;
+  const done = await waitFor(
+    async () => {
+      const s = await state.fleet.status({ syncedSince: upAt });
+      return s.online >= s.receivers - off() && s.synced >= s.receivers - off();
+    },
+    120_000,
+    100,
+  );
+  if (done) record.recoveredMs = Date.now() - upAt;
+}
+
+/** Polls the controller until it flags each powered-off receiver offline. */
+async function watchOffline(admin: ControllerRegistry, loss: RunState['powerLosses'][number]): Promise<void> {
+  const pending = new Set(loss.receivers);
+  const deadline = loss.offAt + 180_000;
+  while (pending.size > 0 && Date.now() < deadline) {
+    for (const id of [...pending]) {
+      const receiver = await admin.get<{ online: boolean }>(`/receivers/${id}`).catch(() => null);
+      if (receiver && !receiver.online) {
+        loss.flaggedAt.set(id, Date.now());
+        pending.delete(id);
+      }
+    }
+    await sleep(500);
+  }
+}
+
+async function collectMetrics(state: RunState): Promise<Record<string, unknown>> {
+  const { summarise } = await import('../metrics/latency.js');
+  const { startLatencies, startSkews, duplicatePlays } = await import('../metrics/play-analysis.js');
+  const villageOf = new Map(state.specs.map((s) => [s.receiverId, s.areas[s.areas.length - 1]?.areaCode ?? '']));
+  const items: Record<string, unknown> = {};
+  for (const [id, item] of state.items) {
+    const latencies = startLatencies(state.fleet.plays, item.itemId, item.reference);
+    items[id] = {
+      itemId: item.itemId,
+      started: latencies.length,
+      expected: item.expected.length,
+      startLatency: summarise(latencies.map((l) => Math.max(0, l))),
+      earliestMs: latencies.length ? Math.min(...latencies) : null,
+      skewByVillage: summarise([...startSkews(state.fleet.plays, item.itemId, (r) => villageOf.get(r) ?? '').values()]),
+    };
+  }
+  const offline = state.powerLosses.flatMap((l) => [...l.flaggedAt.values()].map((at) => at - l.offAt));
+  return {
+    items,
+    duplicates: duplicatePlays(state.fleet.plays).length,
+    timeToFlagOffline: summarise(offline),
+    reconnectStorms: state.reconnects.map((r) => ({ recoveredMs: r.recoveredMs })),
+  };
+}
