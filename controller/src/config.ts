@@ -17,6 +17,17 @@ export const ControllerConfigSchema = Type.Object({
     minLength: 1,
     description: 'Ed25519 command-signing key (JWK, made by loa-keys generate); relative to the working directory',
   }),
+  ASSET_DIR: Type.String({
+    default: 'data/assets',
+    minLength: 1,
+    description: 'Directory of the stored audio assets (by SHA-256); relative to the working directory',
+  }),
+  ASSET_MAX_BYTES: Type.Integer({
+    default: 52_428_800,
+    minimum: 1,
+    maximum: 2_147_483_647,
+    description: 'Largest audio upload accepted, in bytes (default 50 MiB)',
+  }),
   EMQX_HOOK_TOKEN: Type.String({
     default: '',
     description: 'Shared secret for the EMQX HTTP auth hooks; empty: hooks not served',

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CommandSigner, loadSigningKey } from '@loa/protocols';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
+import { DiskAssetStore } from './assets/asset-store.js';
 import { hashMosquittoPassword } from './broker/mosquitto-password.js';
 import { loadControllerConfigOrExit } from './config.js';
 import { createDatabase } from './database/client.js';
@@ -45,6 +46,8 @@ const app = await buildApp({
   metrics,
   bus,
   commands: { signer, mqtt: commandClient },
+  assets: new DiskAssetStore(config.ASSET_DIR),
+  assetMaxBytes: config.ASSET_MAX_BYTES,
   ...(config.EMQX_HOOK_TOKEN
     ? {
         emqx: {

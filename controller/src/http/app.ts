@@ -9,6 +9,8 @@ import type { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import type { Principal } from '../access/principal.js';
 import { areaRoutes } from '../areas/area-routes.js';
+import { assetRoutes } from '../assets/asset-routes.js';
+import type { AssetStore } from '../assets/asset-store.js';
 import { auditRoutes } from '../audit/audit-routes.js';
 import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
@@ -60,6 +62,10 @@ export interface AppOptions {
   commands?: { signer: CommandSigner; mqtt: MqttClient };
   /** Serves EMQX's HTTP auth hooks when set. */
   emqx?: { hookToken: string; controller: { username: string; passwordHash: string } };
+  /** Where audio assets are stored; without it /assets is not served. */
+  assets?: AssetStore;
+  /** Largest asset upload in bytes (ASSET_MAX_BYTES). Default 50 MiB. */
+  assetMaxBytes?: number;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -124,6 +130,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auditRoutes, { db });
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
+  if (options.assets)
+    await app.register(assetRoutes, {
+      db,
+      store: options.assets,
+      ...(options.assetMaxBytes === undefined ? {} : { maxBytes: options.assetMaxBytes }),
+    });
   const onScheduleChanged = options.onScheduleChanged;
   await app.register(contentRoutes, {
     db,
