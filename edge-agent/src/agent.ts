@@ -43,6 +43,8 @@ export interface AgentParts {
     volume: () => number;
     /** Latches a fault the sound path found (audio device, amplifier, speaker line). */
     raiseFault: (code: FaultCode, detail: string) => void;
+    /** The controller's time as this receiver knows it (clock sync), for sound that must be in step across receivers. */
+    controllerTime: () => number;
   }) => Renderer;
   board: Board;
   modem: Modem;
@@ -174,6 +176,7 @@ export class Agent {
       readAsset: (sha) => cache.read(sha),
       volume: () => agent?.volumeLevel ?? config.audio.volume,
       raiseFault: (code, detail) => void faults?.raise(code, detail),
+      controllerTime: time,
     });
     const engine = new PlaybackEngine({
       clock,
@@ -304,9 +307,11 @@ export class Agent {
 
   private async playNow(item: PlayableItem, assets: Parameters<ContentCache['want']>[0]): Promise<void> {
     this.cache.want(assets);
-    const deadline = this.parts.clock.monotonic() + PLAY_NOW_FETCH_MS;
-    while (!assets.every((a) => this.cache.has(a.sha256)) && this.parts.clock.monotonic() < deadline)
-      await new Promise<void>((resolve) => this.parts.clock.setTimeout(resolve, 200));
+    // Submitted either way: without its audio the engine reports it failed, never silently lost.
+    await this.cache.whenHeld(
+      assets.map((a) => a.sha256),
+      PLAY_NOW_FETCH_MS,
+    );
     this.engine.submit(item, 'play_now');
   }
 

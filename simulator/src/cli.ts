@@ -1,15 +1,21 @@
 #!/usr/bin/env node
 // `loa-sim fleet`: the demo's receivers as a living virtual fleet on the real agent code.
+// `loa-sim scenario <file>...`: runs scenario files on a private system, exit 1 on a failed expectation.
+import { writeFileSync } from 'node:fs';
 import { ConfigError } from '@loa/protocols';
 import { loadSimulatorConfig } from './config.js';
 import { Fleet } from './fleet/fleet.js';
 import { ControllerRegistry } from './registry/controller-registry.js';
+import { loadScenario, ScenarioError } from './scenarios/load-scenario.js';
+import { defaultRunHooks } from './scenarios/run-hooks.js';
+import { formatResult, progressReporter } from './scenarios/scenario-report.js';
+import { runScenario, type ScenarioResult } from './scenarios/scenario-runner.js';
 
-async function main(): Promise<number> {
-  if (process.argv[2] !== 'fleet') {
-    console.error('usage: loa-sim fleet   (settings from the environment; see simulator/README.md)');
-    return 2;
-  }
+const USAGE = `usage:
+  loa-sim fleet                               the demo fleet against a running controller (settings from the environment)
+  loa-sim scenario <file>... [--json <out>]   run scenario files, each on a private system; exit 1 if an expectation fails`;
+
+async function fleet(): Promise<number> {
   const config = loadSimulatorConfig();
   const registry = new ControllerRegistry(config.CONTROLLER_URL);
   await registry.signIn(config.SIM_USERNAME, config.SIM_PASSWORD);
@@ -47,10 +53,42 @@ async function main(): Promise<number> {
   return 0;
 }
 
+async function scenarios(args: string[]): Promise<number> {
+  const jsonAt = args.indexOf('--json');
+  const jsonFile = jsonAt >= 0 ? args[jsonAt + 1] : undefined;
+  if (jsonAt >= 0 && !jsonFile) throw new ScenarioError('--json needs a file name');
+  const files = args.filter((_a, i) => jsonAt < 0 || (i !== jsonAt && i !== jsonAt + 1));
+  if (files.length === 0) throw new ScenarioError(USAGE);
+  const loaded = [];
+  for (const file of files) loaded.push(await loadScenario(file));
+  const results: ScenarioResult[] = [];
+  for (const scenario of loaded) {
+    console.error(`sim: running "${scenario.name}"`);
+    const { progress, done } = progressReporter();
+    const result = await runScenario(scenario, defaultRunHooks({ progress }));
+    done();
+    console.log(formatResult(result));
+    results.push(result);
+  }
+  if (jsonFile) writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`);
+  const failed = results.filter((r) => !r.passed).length;
+  console.log(`${results.length - failed} scenarios passed, ${failed} failed`);
+  return failed === 0 ? 0 : 1;
+}
+
+async function main(): Promise<number> {
+  const [command, ...args] = process.argv.slice(2);
+  if (command === 'fleet') return fleet();
+  if (command === 'scenario') return scenarios(args);
+  console.error(USAGE);
+  return 2;
+}
+
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof ConfigError ? error.message : `sim: ${(error as Error).message ?? error}`);
-    process.exit(error instanceof ConfigError ? 2 : 1);
+    const expected = error instanceof ConfigError || error instanceof ScenarioError;
+    console.error(expected ? (error as Error).message : `sim: ${(error as Error).message ?? error}`);
+    process.exit(expected ? 2 : 1);
   },
 );

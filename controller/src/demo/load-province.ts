@@ -27,7 +27,13 @@ export interface LoadProvince {
   users: string[];
 }
 
-const LANGUAGE_MIXES: LanguageCode[][] = [['vie'], ['vie', 'hmn'], ['vie', 'ium'], ['vie', 'tyz'], ['vie', 'hmn', 'ium']];
+const LANGUAGE_MIXES: LanguageCode[][] = [
+  ['vie'],
+  ['vie', 'hmn'],
+  ['vie', 'ium'],
+  ['vie', 'tyz'],
+  ['vie', 'hmn', 'ium'],
+];
 
 /**
  * A province of any size, for the simulator's benchmarks and scale tests (the demo

@@ -158,6 +158,8 @@ export class ContentCache {
   #saveAgain = false;
   #roomLock: Promise<unknown> = Promise.resolve();
   #idle: (() => void)[] = [];
+  /** Callers waiting for assets to be held (a play-now waiting for its audio). */
+  readonly #heldWaiters = new Set<{ check: () => void; giveUp: () => void }>();
   #closed = false;
   /** Counters for tests and logs. */
   readonly stats = { requests: 0, bytesDownloaded: 0, verifyFailures: 0, corruptOnDisk: 0, evicted: 0 };
@@ -294,6 +296,34 @@ export class ContentCache {
     return [...wanted, ...held];
   }
 
+  /**
+   * Resolves true as soon as every listed asset is held (checked as each download lands,
+   * not by polling: an emergency must not lose a poll period), false after `timeoutMs`
+   * or when the cache closes.
+   */
+  whenHeld(shas: readonly string[], timeoutMs: number): Promise<boolean> {
+    const missing = () => shas.some((sha) => !this.#held.has(sha));
+    if (!missing()) return Promise.resolve(true);
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter = {
+        check: () => {
+          if (missing()) return;
+          this.#o.clock.clearTimeout(timer);
+          this.#heldWaiters.delete(waiter);
+          resolve(true);
+        },
+        giveUp: () => {
+          this.#o.clock.clearTimeout(timer);
+          this.#heldWaiters.delete(waiter);
+          resolve(false);
+        },
+      };
+      const timer = this.#o.clock.setTimeout(() => waiter.giveUp(), timeoutMs);
+      this.#heldWaiters.add(waiter);
+    });
+  }
+
   /** Resolves when no download is in flight (those waiting for a retry do not count). */
   settled(): Promise<void> {
     if (this.#active === 0) return Promise.resolve();
@@ -304,6 +334,7 @@ export class ContentCache {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    for (const waiter of [...this.#heldWaiters]) waiter.giveUp();
     this.#clearWake();
     if (this.#touchTimer) this.#o.clock.clearTimeout(this.#touchTimer);
     this.#touchTimer = undefined;
@@ -518,6 +549,7 @@ export class ContentCache {
     this.#wanted.delete(sha);
     this.#parts.delete(sha);
     void this.#saveIndex();
+    for (const waiter of [...this.#heldWaiters]) waiter.check();
     this.#emit({ type: 'cache', sha256: sha, state: 'ready', bytes: ref.bytes });
   }
 

@@ -8,6 +8,8 @@ export interface PlayRecord {
   priority: PlayableItem['priority'];
   languages: string[];
   startedAt?: number;
+  /** The controller time this receiver believed it was when the sound started (its clock sync). */
+  startedAtControllerTime?: number;
   endedAt?: number;
   result?: RenderOutcome['result'];
 }
@@ -15,7 +17,8 @@ export interface PlayRecord {
 /**
  * The virtual audio sink: wraps the agent's renderer and records exactly when each item's
  * sound starts (its first segment) and stops, in true (not the receiver's) time, so the
- * simulator can measure start latency and skew between receivers.
+ * simulator can measure start latency and skew between receivers, and what the receiver
+ * believed the controller's time was at that instant.
  */
 export class RecordingRenderer implements Renderer {
   constructor(
@@ -23,6 +26,7 @@ export class RecordingRenderer implements Renderer {
     private readonly inner: Renderer,
     private readonly record: (record: PlayRecord) => void,
     private readonly trueNow: () => number = Date.now,
+    private readonly controllerTime?: () => number,
   ) {}
 
   async render(
@@ -37,7 +41,12 @@ export class RecordingRenderer implements Renderer {
       languages: [],
     };
     const outcome = await this.inner.render(item, signal, (p) => {
-      record.startedAt ??= this.trueNow();
+      if (record.startedAt === undefined) {
+        record.startedAt = this.trueNow();
+        // Its own idea of the time at that instant: the start error splits into the clock
+        // sync's error (true − believed) and the receiver's lateness (believed − airtime).
+        if (this.controllerTime) record.startedAtControllerTime = this.controllerTime();
+      }
       record.languages.push(p.language);
       onProgress?.(p);
     });

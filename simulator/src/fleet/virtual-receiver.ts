@@ -52,8 +52,14 @@ export function virtualReceiverParts(
     config,
     clock,
     storage,
-    renderer: ({ readAsset }) =>
-      new RecordingRenderer(spec.receiverId, new TimedRenderer(clock, undefined, readAsset), fleet.record),
+    renderer: ({ readAsset, controllerTime }) =>
+      new RecordingRenderer(
+        spec.receiverId,
+        new TimedRenderer(clock, undefined, readAsset),
+        fleet.record,
+        Date.now,
+        controllerTime,
+      ),
     board: {
       temperatureC: async () => 45,
       power: async () => ({ mains: true, batteryPct: 100 }),

@@ -17,7 +17,7 @@ export interface RunState {
     string,
     { itemId: string; reference: number; expected: string[]; content: string; kind: 'scheduled' | 'now' }
   >;
-  forged: Map<string, { commandIds: string[]; at: number; expected: string[]; itemId: string }>;
+  forged: Map<string, { commandIds: string[]; at: number; expected: string[]; itemId: string; reason: string }>;
   powerLosses: Array<{ receivers: string[]; offAt: number; onAt: number | undefined; flaggedAt: Map<string, number> }>;
   /** Receivers cut off or powered off, and when. */
   impaired: Array<{ receivers: Set<string>; from: number; to: number }>;
@@ -86,9 +86,13 @@ export async function evaluate(e: Expectation, state: RunState, now: number): Pr
     const it = item(e.languagesInOrder.item);
     if (!it) return verdict('pending', 'not triggered');
     const have = state.contentLanguages.get(it.content) ?? [];
+    // Judged on the airings heard to the end; an interrupted normal item is not replayed.
     const finished = plays.filter((p) => p.itemId === it.itemId && p.result === 'finished');
-    if (finished.length < it.expected.length)
-      return verdict('pending', `${finished.length}/${it.expected.length} finished`);
+    const ended = new Set(
+      plays.filter((p) => p.itemId === it.itemId && p.result !== undefined).map((p) => p.receiverId),
+    );
+    if (ended.size < it.expected.length) return verdict('pending', `${ended.size}/${it.expected.length} ended`);
+    if (finished.length === 0) return verdict('fail', 'no receiver heard it to the end');
     const wrong = finished.filter((p) => {
       const spec = state.specs.find((s) => s.receiverId === p.receiverId);
       const village = spec?.areas[spec.areas.length - 1]?.areaCode ?? '';
@@ -178,9 +182,10 @@ export async function evaluate(e: Expectation, state: RunState, now: number): Pr
     );
     const played = plays.filter((p) => p.itemId === f.itemId || f.commandIds.includes(p.itemId));
     const reasons = [...new Set(refusedBy.values())].join(', ');
-    const detail = `${present.filter((id) => refusedBy.has(id)).length}/${present.length} refused it (${reasons || 'no reason yet'}); ${played.length} played it`;
+    const rightly = present.filter((id) => refusedBy.get(id) === f.reason);
+    const detail = `${rightly.length}/${present.length} refused it as ${f.reason} (reasons seen: ${reasons || 'none yet'}); ${played.length} played it`;
     if (played.length > 0) return verdict('fail', detail);
-    if (present.every((id) => refusedBy.has(id))) return verdict('pass', detail);
+    if (rightly.length === present.length) return verdict('pass', detail);
     return now < f.at + durationMs(e.refused.within) ? verdict('pending', detail) : verdict('fail', detail);
   }
 

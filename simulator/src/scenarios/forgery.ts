@@ -11,6 +11,13 @@ import type { SeenCommand, WireObserver } from './wire-observer.js';
 
 export type ForgeryMethod = 'unknown-key' | 'tampered' | 'replayed';
 
+/** The refusal reason each attack must meet on every receiver. */
+export const EXPECTED_REFUSAL: Record<ForgeryMethod, string> = {
+  'unknown-key': 'unknown_key',
+  tampered: 'bad_signature',
+  replayed: 'replayed',
+};
+
 /**
  * The attacks of Dallas 2017, staged at the broker: a command signed by a key nobody
  * trusts, a real command with its body changed, and a real command sent again. Each

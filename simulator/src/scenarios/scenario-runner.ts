@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { oggOpusFile, sine } from '@loa/edge-agent';
 import type { AreaLevel, PlayableItem } from '@loa/protocols';
 import type { PlayRecord } from '../fleet/recording-renderer.js';
@@ -6,7 +7,7 @@ import { waitFor } from '../harness/free-port.js';
 import { System } from '../harness/system.js';
 import type { ControllerRegistry, RegistryArea } from '../registry/controller-registry.js';
 import { type Evaluation, evaluate, type RunState } from './expectations.js';
-import { injectForgery } from './forgery.js';
+import { EXPECTED_REFUSAL, injectForgery } from './forgery.js';
 import { durationMs } from './load-scenario.js';
 import type { ReceiverSelector, Scenario, ScenarioAction } from './scenario-schema.js';
 import { WireObserver } from './wire-observer.js';
@@ -14,7 +15,9 @@ import { WireObserver } from './wire-observer.js';
 /** What a scenario needs of a fleet: the in-process one and the multi-process one both give it. */
 export interface ScenarioFleet {
   readonly plays: readonly PlayRecord[];
-  status(options?: { syncedSince?: number }): Promise<{ receivers: number; online: number; synced: number }>;
+  status(options?: {
+    syncedSince?: number;
+  }): Promise<{ receivers: number; online: number; synced: number; syncedSince?: number }>;
   powerOff(receiverId: string): Promise<void>;
   powerOn(receiverId: string): Promise<void>;
   memory?(): Promise<Array<{ rssBytes: number; receivers: number }>>;
@@ -119,7 +122,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
       controllerUrl: system.controller.url,
       trustedKeys: await registry.trustedKeys(),
       heartbeatMs: durationMs(fleetOptions.heartbeat ?? '10s'),
-      processes: fleetOptions.processes ?? 1,
+      processes: fleetOptions.processes ?? Math.min(availableParallelism(), Math.ceil(specs.length / 100)),
       onProgress: (n, total) => progress({ phase: 'fleet', done: n, total }),
     });
     stops.unshift(() => fleet.stop());
@@ -287,6 +290,9 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
         await system.controller.start();
       } else if ('powerLoss' in step) {
         const ids = select(step.powerLoss);
+        // A receiver that loses power says nothing more: behind the proxy its last words
+        // (goodbye, disconnect) are swallowed, so the controller must notice the silence.
+        const silence = proxy?.apply({ receivers: ids }, { blackhole: true });
         const offAt = now();
         await Promise.all(ids.map((id) => fleet.powerOff(id)));
         const loss = {
@@ -302,6 +308,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
         if (step.powerLoss.offFor !== undefined)
           background.push(
             sleep(durationMs(step.powerLoss.offFor)).then(async () => {
+              if (silence !== undefined) proxy?.lift(silence);
               await Promise.all(ids.map((id) => fleet.powerOn(id)));
               loss.onAt = Date.now();
               impairment.to = loss.onAt;
@@ -322,7 +329,13 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
         };
         const ids: string[] = [];
         for (const code of f.areas) ids.push(await injectForgery(observer, f.method, areaRef(code), item));
-        state.forged.set(f.id, { commandIds: ids, at: now(), expected: underAreas(f.areas), itemId: item.itemId });
+        state.forged.set(f.id, {
+          commandIds: ids,
+          at: now(),
+          expected: underAreas(f.areas),
+          itemId: item.itemId,
+          reason: EXPECTED_REFUSAL[f.method],
+        });
         log(`t+${now() - state.t0} ms: injected a ${f.method} command on ${f.areas.join(', ')}`);
       }
     };
@@ -400,7 +413,7 @@ async function measureRecovery(state: RunState, upAt: number): Promise<void> {
   const done = await waitFor(
     async () => {
       const s = await state.fleet.status({ syncedSince: upAt });
-      return s.online >= s.receivers - off() && s.synced >= s.receivers - off();
+      return s.online >= s.receivers - off() && (s.syncedSince ?? 0) >= s.receivers - off();
     },
     120_000,
     100,
@@ -431,12 +444,20 @@ async function collectMetrics(state: RunState): Promise<Record<string, unknown>>
   const items: Record<string, unknown> = {};
   for (const [id, item] of state.items) {
     const latencies = startLatencies(state.fleet.plays, item.itemId, item.reference);
+    const firsts = state.fleet.plays.filter(
+      (p) => p.itemId === item.itemId && p.startedAt !== undefined && p.startedAtControllerTime !== undefined,
+    );
     items[id] = {
       itemId: item.itemId,
       started: latencies.length,
       expected: item.expected.length,
       startLatency: summarise(latencies.map((l) => Math.max(0, l))),
       earliestMs: latencies.length ? Math.min(...latencies) : null,
+      // Start error split: the clock sync's error, and how late the receiver was by its own clock.
+      clockError: summarise(
+        firsts.map((p) => Math.abs((p.startedAt as number) - (p.startedAtControllerTime as number))),
+      ),
+      lateness: summarise(firsts.map((p) => Math.max(0, (p.startedAtControllerTime as number) - item.reference))),
       skewByVillage: summarise([...startSkews(state.fleet.plays, item.itemId, (r) => villageOf.get(r) ?? '').values()]),
     };
   }

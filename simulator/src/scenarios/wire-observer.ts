@@ -14,8 +14,11 @@ export interface SeenCommand {
  * receivers report (so refusals are counted on the wire, not inside the agent).
  */
 export class WireObserver {
+  /** Commands others (the controller) sent to areas, in the order seen. */
   readonly commands: SeenCommand[] = [];
   readonly acks: Array<AckEvent & { seenAt: number }> = [];
+  /** What this observer injected itself (it hears its own publications too). */
+  readonly #injected = new Set<string>();
 
   private constructor(private readonly client: MqttClient) {}
 
@@ -48,6 +51,7 @@ export class WireObserver {
 
   /** Publishes raw bytes on a topic, as anyone with broker access could. */
   async inject(topic: string, payload: Buffer | string): Promise<void> {
+    this.#injected.add(Buffer.from(payload).toString('base64'));
     await this.client.publishAsync(topic, payload, { qos: 1, properties: { messageExpiryInterval: 300 } });
   }
 
@@ -57,8 +61,9 @@ export class WireObserver {
 
   #onMessage(topic: string, payload: Buffer): void {
     const parsed = parseTopic(topic);
-    if (parsed?.name === 'areaCommand') this.commands.push({ topic, payload, seenAt: Date.now() });
-    else if (parsed?.name === 'receiverEvents') {
+    if (parsed?.name === 'areaCommand') {
+      if (!this.#injected.has(payload.toString('base64'))) this.commands.push({ topic, payload, seenAt: Date.now() });
+    } else if (parsed?.name === 'receiverEvents') {
       const event = decodeReceiverEvent(payload);
       if (event.ok && event.value.type === 'ack') this.acks.push({ ...event.value, seenAt: Date.now() });
     }
