@@ -223,16 +223,16 @@ describe('receiver ingest over the real broker', () => {
 });
 
 describe('offline flagging', () => {
-  it('flags a receiver silent for more than 30 s, and only those', async () => {
+  it('flags a receiver silent for more than 25 s, and only those', async () => {
     const db = database.db();
     const now = new Date();
     await db.receiver.update({
       where: { id: SILENT },
-      data: { online: true, lastSeenAt: new Date(now.getTime() - 31_000) },
+      data: { online: true, lastSeenAt: new Date(now.getTime() - 26_000) },
     });
     await db.receiver.update({
       where: { id: RECENT },
-      data: { online: true, lastSeenAt: new Date(now.getTime() - 5_000) },
+      data: { online: true, lastSeenAt: new Date(now.getTime() - 20_000) },
     });
     const flagged = await flagSilentReceivers(db, now);
     expect(flagged).toContain(SILENT);

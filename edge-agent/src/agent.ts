@@ -67,6 +67,8 @@ const PLAY_NOW_FETCH_MS = 120_000;
  */
 export class Agent {
   private volumeLevel: number;
+  /** False after a power cut: nothing more is reported. */
+  powered = true;
   private constructor(
     private readonly parts: AgentParts,
     readonly link: MqttLink,
@@ -155,7 +157,12 @@ export class Agent {
       log,
       ...(parts.reportResendMs ? { resendAfterMs: parts.reportResendMs } : {}),
     });
-    const report = (r: Report) => void reporter.report(r).catch((e: unknown) => storageFault(String(e)));
+    let agent: Agent | undefined;
+    // Nothing is reported (or stored) once the power is gone.
+    const report = (r: Report) => {
+      if (agent?.powered === false) return;
+      void reporter.report(r).catch((e: unknown) => storageFault(String(e)));
+    };
     faults = new FaultLatch({
       report: async (f) => report(f),
       save: (codes) => faultsDoc.save(codes),
@@ -171,7 +178,6 @@ export class Agent {
       concurrency: config.cache.concurrency,
       log,
     });
-    let agent: Agent | undefined;
     const renderer = parts.renderer({
       readAsset: (sha) => cache.read(sha),
       volume: () => agent?.volumeLevel ?? config.audio.volume,
@@ -354,6 +360,21 @@ export class Agent {
       outbox: this.outbox.size,
       scheduleVersion: this.book.version(),
     };
+  }
+
+  /**
+   * A power cut, for the simulator: everything stops at once, nothing more is reported or
+   * stored, and the link ends without a word (see MqttLink.drop). What the store held
+   * before the cut is what the receiver finds when it starts again.
+   */
+  powerCut(): void {
+    this.powered = false;
+    this.heartbeat.stop();
+    this.sync.stop();
+    this.reporter.stop();
+    this.engine.close();
+    void this.cache.close();
+    this.link.drop();
   }
 
   async stop(reason: 'shutdown' | 'rebooting' = 'shutdown'): Promise<void> {

@@ -197,9 +197,9 @@ describe('a virtual fleet over several worker processes', () => {
 
     await f.powerOff(target);
     expect(await f.status()).toMatchObject({ running: 59, poweredOff: 1, online: 59 });
-    // Stopped as Fleet.powerCycle stops an agent.
+    // A power cut says nothing: the broker sees the connection end and sends its last will.
     await until(() => lastState(target)?.online === false, 5000, 'offline state');
-    expect(lastState(target)?.reason).toBe('rebooting');
+    expect(lastState(target)?.reason).toBe('last_will');
     await new Promise((r) => setTimeout(r, 300));
     expect((await f.status()).online).toBe(59);
 
@@ -212,7 +212,8 @@ describe('a virtual fleet over several worker processes', () => {
 
     await f.powerCycle(target);
     await until(() => lastState(target)?.online === true && lastState(target)?.bootId !== secondBoot, 10_000, 'cycled');
-    expect(states.filter((s) => s.receiverId === target && s.reason === 'rebooting')).toHaveLength(2);
+    expect(states.filter((s) => s.receiverId === target && s.reason === 'last_will')).toHaveLength(2);
+    expect(states.filter((s) => s.receiverId === target && s.reason === 'rebooting')).toHaveLength(0);
     await until(async () => (await f.status()).online === 60, 10_000, 'all online');
 
     // It came back from its store: the command it played before is refused as replayed.

@@ -1,7 +1,12 @@
 import type { Database } from '../database/client.js';
 
-/** A receiver silent for longer than this is flagged offline (telemetry is its heartbeat). */
-export const DEFAULT_SILENCE_MS = 30_000;
+/**
+ * A receiver silent for longer than this is flagged offline (telemetry is its heartbeat,
+ * every 10 s by default): two and a half missed beats, so with the 2 s sweep a receiver
+ * that dies is flagged within 27 s at worst (the target is 30 s), while one lost beat on
+ * a weak link is not a false alarm.
+ */
+export const DEFAULT_SILENCE_MS = 25_000;
 
 /**
  * Flags as offline every receiver marked online whose last report is older than the

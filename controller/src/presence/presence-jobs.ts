@@ -22,7 +22,7 @@ export async function startPresenceJobs(options: {
   const queue = new Queue(QUEUE, { connection, prefix });
   await queue.upsertJobScheduler(
     SCHEDULER_ID,
-    { every: options.everyMs ?? 5000 },
+    { every: options.everyMs ?? 2000 },
     { name: 'sweep', opts: { removeOnComplete: 100, removeOnFail: 100 } },
   );
   const worker = new Worker(

@@ -65,7 +65,7 @@ export const AgentConfigSchema = Type.Object(
     ),
     health: Type.Object(
       {
-        heartbeatMs: Ms(10_000, 'Telemetry period (the controller flags a receiver offline after 30 s silence)'),
+        heartbeatMs: Ms(10_000, 'Telemetry period (the controller flags a receiver offline after 25 s silence)'),
         modemCommand: Type.Optional(
           Type.String({ description: 'Prints {"type":"4g","rssiDbm":-85,"operator":"Viettel"}' }),
         ),

@@ -206,25 +206,45 @@ export class MqttLink {
     this.stats.nextRetryInMs = undefined;
     const client = this.#client;
     if (!client) return;
-    if (this.#connected) {
-      await this.publishTo('receiverState', JSON.stringify(this.#state(false, reason))).catch((error: unknown) => {
-        this.stats.lastError = String(error);
-      });
-    }
-    this.#connected = false;
-    // A broker that does not answer (a link gone dead) must not hold up a shutdown.
+    // A broker that does not answer (a link gone dead) must not hold up a shutdown: the
+    // goodbye (which waits for its PUBACK) and the disconnect share one time limit.
     let timer: NodeJS.Timeout | undefined;
-    const ended = await Promise.race([
-      client.endAsync().then(
+    const goodbye = async () => {
+      if (this.#connected)
+        await this.publishTo('receiverState', JSON.stringify(this.#state(false, reason))).catch((error: unknown) => {
+          this.stats.lastError = String(error);
+        });
+      this.#connected = false;
+      return client.endAsync().then(
         () => true,
         () => false,
-      ),
+      );
+    };
+    const ended = await Promise.race([
+      goodbye(),
       new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), CLOSE_TIMEOUT_MS);
       }),
     ]);
     clearTimeout(timer);
+    this.#connected = false;
     if (!ended) client.end(true);
+  }
+
+  /**
+   * The power is cut: the connection ends where it stands, with no goodbye and no MQTT
+   * DISCONNECT, so the broker learns of it as of a dead radio link (its keepalive, then
+   * the last will). For the simulator's power loss; a real receiver simply stops.
+   */
+  drop(): void {
+    this.#closing = true;
+    this.#clearTimers();
+    this.stats.nextRetryInMs = undefined;
+    this.#connected = false;
+    const client = this.#client;
+    if (!client) return;
+    client.stream?.destroy();
+    client.end(true);
   }
 
   #state(online: boolean, reason: ReceiverState['reason']): ReceiverState {

@@ -160,9 +160,9 @@ const handlers: Handlers = {
       const agent = fleet?.agents.get(receiverId);
       poweredOff.add(receiverId);
       if (!agent) return;
-      // As Fleet.powerCycle stops it; its store stays with the fleet for powerOn.
+      // A power cut (no goodbye); its store stays with the fleet for powerOn.
       fleet?.agents.delete(receiverId);
-      await agent.stop('rebooting');
+      agent.powerCut();
     });
     return undefined;
   },

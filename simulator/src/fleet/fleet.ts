@@ -32,7 +32,7 @@ export class Fleet {
   /** Power loss: the agent stops dead (no goodbye) and starts again from its store. */
   async powerCycle(spec: VirtualReceiverSpec): Promise<void> {
     const agent = this.agents.get(spec.receiverId);
-    if (agent) await agent.stop('rebooting');
+    agent?.powerCut();
     this.agents.delete(spec.receiverId);
     await this.#startOne(spec);
   }

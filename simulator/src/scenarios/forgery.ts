@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AreaLevel } from '@loa/protocols';
 import {
   CommandSigner,
@@ -53,10 +54,14 @@ export async function injectForgery(
     await observer.inject(topic, real.payload);
     return envelope.id;
   }
-  // Tampered: the attacker turns whatever it was into something louder; the signature stays.
-  const body = envelope.body as { item?: { volume?: number } };
+  // Tampered: the attacker makes a real command louder and gives it a fresh id (a seen id
+  // would be refused as a replay before its signature is even looked at); the signature
+  // is the original's, so it no longer matches.
+  const body = envelope.body as { item?: { volume?: number }; items?: Array<{ volume?: number }> };
   if (body.item) body.item.volume = body.item.volume === 100 ? 99 : 100;
-  else envelope.body.tampered = true;
+  for (const item of body.items ?? []) item.volume = item.volume === 100 ? 99 : 100;
+  if (!body.item && !body.items?.length) envelope.body.revision = Number(envelope.body.revision ?? 0) + 1;
+  envelope.id = randomUUID();
   await observer.inject(topic, JSON.stringify(envelope));
   return envelope.id;
 }

@@ -294,7 +294,6 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
         // (goodbye, disconnect) are swallowed, so the controller must notice the silence.
         const silence = proxy?.apply({ receivers: ids }, { blackhole: true });
         const offAt = now();
-        await Promise.all(ids.map((id) => fleet.powerOff(id)));
         const loss = {
           receivers: ids,
           offAt,
@@ -305,6 +304,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
         const impairment = { receivers: new Set(ids), from: offAt, to: Number.POSITIVE_INFINITY };
         state.impaired.push(impairment);
         background.push(watchOffline(admin, loss));
+        await Promise.all(ids.map((id) => fleet.powerOff(id)));
         if (step.powerLoss.offFor !== undefined)
           background.push(
             sleep(durationMs(step.powerLoss.offFor)).then(async () => {
