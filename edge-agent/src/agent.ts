@@ -190,12 +190,17 @@ export class Agent {
       renderer,
       handled: book.handled(),
       log,
-      report: (r) => {
-        report(r);
-        if (r.state === 'failed' && /asset/.test(r.reason ?? '')) cache.want(book.assets());
-        if (r.state !== 'started')
-          void book.saveHandled(engine.handled()).catch((e: unknown) => storageFault(String(e)));
-      },
+      // Sound first, paperwork after: the report (outbox write, publish) runs once the
+      // current turn is done, so it never delays the start of the sound it reports.
+      // Order is kept (setImmediate runs in order); on a busy loop (many receivers in one
+      // simulator process) one receiver's reports no longer hold up another's sound.
+      report: (r) =>
+        setImmediate(() => {
+          report(r);
+          if (r.state === 'failed' && /asset/.test(r.reason ?? '')) cache.want(book.assets());
+          if (r.state !== 'started')
+            void book.saveHandled(engine.handled()).catch((e: unknown) => storageFault(String(e)));
+        }),
     });
     const verifier = new CommandVerifier({
       keys,

@@ -281,3 +281,33 @@ describe('scheduling of downloads', () => {
     expect(h.cache.stats.requests).toBe(3);
   });
 });
+
+describe('waiting for assets (a play-now waiting for its audio)', () => {
+  it('resolves as the last asset lands, at once when held, and false on timeout or close', async () => {
+    const h = await harness(server);
+    const a = server.add(20_000);
+    const b = server.add(20_000);
+    const waiting = h.cache.whenHeld([a.sha256, b.sha256], 60_000);
+    let done: boolean | undefined;
+    void waiting.then((v) => {
+      done = v;
+    });
+    h.cache.want([a]);
+    await h.cache.settled();
+    await new Promise((r) => setTimeout(r, 10));
+    expect(done).toBeUndefined(); // one of two is not enough
+    h.cache.want([b]);
+    expect(await waiting).toBe(true);
+    expect(await h.cache.whenHeld([a.sha256], 1)).toBe(true);
+
+    const never = server.add(10);
+    const timedOut = h.cache.whenHeld([never.sha256], 5_000);
+    await h.clock.advance(5_000);
+    expect(await timedOut).toBe(false);
+
+    const closing = h.cache.whenHeld([never.sha256], 60_000);
+    await h.cache.close();
+    expect(await closing).toBe(false);
+    expect(await h.cache.whenHeld([never.sha256], 60_000)).toBe(false);
+  });
+});

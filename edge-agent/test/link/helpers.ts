@@ -49,6 +49,14 @@ export class TcpGate {
     this.#server = server;
   }
 
+  /** The link goes dead without closing: connections stay open, nothing gets through. */
+  freeze(): void {
+    for (const s of this.#sockets) {
+      s.unpipe();
+      s.pause();
+    }
+  }
+
   /** Drops every relayed connection (both sides), leaving the gate as it is. */
   cut(): void {
     for (const s of this.#sockets) s.destroy();

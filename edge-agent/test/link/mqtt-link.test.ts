@@ -296,3 +296,39 @@ describe('MQTT link: reconnecting', () => {
     expect(g.connections).toBe(0);
   });
 });
+
+describe('MQTT link: power cut and a dead link', () => {
+  it('a power cut (drop) says nothing: no goodbye, so the broker sends the last will', async () => {
+    const clock = new ManualClock(Date.now());
+    const l = link({ url: broker.url, clock });
+    const states = await watchStates(l.receiverId);
+    l.start();
+    await until(() => l.connected, 'connected');
+    await until(() => states().some((s) => s.online), 'online state');
+    l.drop();
+    expect(l.connected).toBe(false);
+    await until(() => states().some((s) => !s.online), 'offline state');
+    expect(
+      states()
+        .filter((s) => !s.online)
+        .map((s) => s.reason),
+    ).toEqual(['last_will']);
+    await sleep(200);
+    expect(l.connected).toBe(false); // and it does not come back by itself
+  });
+
+  it('closes within its time limit when the link is dead (the goodbye waits for no PUBACK)', async () => {
+    const g = await gate();
+    await g.open();
+    const clock = new ManualClock(Date.now());
+    const l = link({ url: g.url, clock });
+    l.start();
+    await until(() => l.connected, 'connected');
+    g.freeze();
+    const began = Date.now();
+    await l.close();
+    const took = Date.now() - began;
+    expect(took).toBeGreaterThanOrEqual(2900);
+    expect(took).toBeLessThan(4500);
+  });
+});

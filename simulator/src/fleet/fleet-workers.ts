@@ -97,10 +97,16 @@ const STOP_TIMEOUT_MS = 30_000;
 const STDERR_TAIL_CHARS = 8000;
 
 /** How a worker is started: the TypeScript source under tsx, or the compiled one under plain node. */
+/** SIM_WORKER_CPU_PROF=<dir>: each worker writes a V8 CPU profile there when it exits (for benchmarks' profiles). */
+function profiling(): string[] {
+  const dir = process.env.SIM_WORKER_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 function workerLaunch(): { modulePath: string; execArgv: string[] } {
   const here = import.meta.url;
   if (!new URL(here).pathname.endsWith('.ts'))
-    return { modulePath: fileURLToPath(new URL('./fleet-worker.js', here)), execArgv: [] };
+    return { modulePath: fileURLToPath(new URL('./fleet-worker.js', here)), execArgv: profiling() };
   let tsx = 'tsx';
   try {
     tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
@@ -110,7 +116,7 @@ function workerLaunch(): { modulePath: string; execArgv: string[] } {
   return {
     modulePath: fileURLToPath(new URL('./fleet-worker.ts', here)),
     // `source`: workspace packages (@loa/edge-agent, @loa/protocols) resolve to src/index.ts.
-    execArgv: ['--conditions=source', '--import', tsx],
+    execArgv: ['--conditions=source', '--import', tsx, ...profiling()],
   };
 }
 
@@ -204,7 +210,8 @@ export class FleetWorkers {
     }
     const wanted = options.processes ?? defaultProcesses(specs.length);
     if (!Number.isInteger(wanted) || wanted < 1) throw new Error(`processes must be a positive integer, not ${wanted}`);
-    const k = Math.min(wanted, Math.max(1, specs.length));
+    // No receivers: workers only for probes (raw subscribers for a benchmark's baseline).
+    const k = specs.length === 0 ? wanted : Math.min(wanted, specs.length);
     const slices: VirtualReceiverSpec[][] = Array.from({ length: k }, () => []);
     specs.forEach((spec, i) => {
       slices[i % k]?.push(spec);

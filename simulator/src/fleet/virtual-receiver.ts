@@ -42,7 +42,6 @@ export function virtualReceiverParts(
       dataDir: '/virtual',
       audio: { sink: 'null' },
       health: { heartbeatMs: fleet.heartbeatMs ?? 10_000, firmwareFile: '/nonexistent' },
-      clockSync: { samples: 4 },
     },
     '/',
     {},
