@@ -21,7 +21,7 @@ import type { Board, Clock, LineProbe, Modem, Storage } from './hardware/seams.j
 import { FaultLatch } from './health/fault-latch.js';
 import { Heartbeat } from './health/heartbeat.js';
 import { Backoff } from './link/backoff.js';
-import { MqttLink } from './link/mqtt-link.js';
+import { MqttLink, RECONNECT_FAST } from './link/mqtt-link.js';
 import { PlaybackEngine } from './playback/playback-engine.js';
 import type { Renderer } from './playback/renderer.js';
 import { type Report, Reporter } from './reporter.js';
@@ -136,7 +136,9 @@ export class Agent {
       clock,
       log,
       extraSubscriptions: [topics.timeResponse(id), topics.receiverEventReceipts(id)],
-      ...(parts.reconnect ? { backoff: new Backoff(parts.reconnect.baseMs, parts.reconnect.capMs) } : {}),
+      ...(parts.reconnect
+        ? { backoff: new Backoff(parts.reconnect.baseMs, parts.reconnect.capMs, Math.random, RECONNECT_FAST) }
+        : {}),
     });
     const sync = new ClockSync({
       receiverId: id,

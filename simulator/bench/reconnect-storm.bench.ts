@@ -5,6 +5,8 @@
 // backoff, state, clock sync or reports).
 //
 //   npm run bench -- reconnect-storm [--receivers 1000] [--rounds 3] [--down-ms 2000] [--processes 2]
+
+import { STABLE_CONNECTION_MS } from '../../edge-agent/src/link/mqtt-link.js';
 import type { BenchOutcome } from '../../scripts/bench.js';
 import { FleetWorkers } from '../src/fleet/fleet-workers.js';
 import { waitFor } from '../src/harness/free-port.js';
@@ -74,7 +76,9 @@ export default async function reconnectStorm(options: Record<string, string>): P
       say(
         `round ${round}: all online after ${allOnlineMs} ms, online and synced after ${allSyncedMs} ms, every clock re-synced after ${resyncedMs} ms`,
       );
-      await new Promise((r) => setTimeout(r, 2000));
+      // Receivers forget their backoff only after a stable minute on the broker (so a
+      // flapping broker meets slower and slower retries); rounds are that far apart.
+      if (round < rounds) await new Promise((r) => setTimeout(r, STABLE_CONNECTION_MS + 5000));
     }
     return {
       n,

@@ -10,11 +10,20 @@ export class Backoff {
     private readonly baseMs = 1000,
     private readonly capMs = 5 * 60_000,
     private readonly random: () => number = Math.random,
+    /**
+     * A fast phase: the first `attempts` bounds stay at or below `capMs`, then doubling
+     * resumes from there. A broker restart is over in seconds, so a fleet that just lost
+     * it comes back within that cap; a link that stays down backs off to the slow cap.
+     */
+    private readonly fast?: { attempts: number; capMs: number },
   ) {}
 
   /** The upper bound of the next delay (the delay itself is drawn below it). */
   bound(): number {
-    return Math.min(this.capMs, this.baseMs * 2 ** this.#attempt);
+    const fast = this.fast;
+    if (!fast) return Math.min(this.capMs, this.baseMs * 2 ** this.#attempt);
+    if (this.#attempt < fast.attempts) return Math.min(fast.capMs, this.baseMs * 2 ** this.#attempt);
+    return Math.min(this.capMs, fast.capMs * 2 ** (this.#attempt - fast.attempts + 1));
   }
 
   /** The delay before the next attempt, in [0, bound()). */

@@ -17,6 +17,9 @@ export const SESSION_EXPIRY_S = 7 * 86_400;
 /** A connection must stay up this long before reconnect delays start again from the base. */
 export const STABLE_CONNECTION_MS = 60_000;
 
+/** The fast phase of reconnecting (see Backoff). */
+export const RECONNECT_FAST = { attempts: 6, capMs: 8000 } as const;
+
 /** How long a clean close waits for the broker before it drops the connection. */
 const CLOSE_TIMEOUT_MS = 3000;
 
@@ -107,7 +110,10 @@ export class MqttLink {
   };
 
   constructor(private readonly o: MqttLinkOptions) {
-    this.#backoff = o.backoff ?? new Backoff();
+    // Up to 8 s for the first six tries (about 15 s in all), then doubling to 5 minutes:
+    // a fleet is back within seconds of a broker restart, and a receiver whose link stays
+    // down does not spend its data plan knocking.
+    this.#backoff = o.backoff ?? new Backoff(1000, 5 * 60_000, Math.random, RECONNECT_FAST);
   }
 
   get connected(): boolean {

@@ -53,3 +53,17 @@ describe('reconnect backoff (exponential, full jitter)', () => {
     }
   });
 });
+
+describe('reconnect backoff with a fast phase (the link default)', () => {
+  it('keeps the first tries at or below the fast cap, then doubles from there to the slow cap', () => {
+    const backoff = new Backoff(1000, 300_000, () => 0.999_999_9, { attempts: 6, capMs: 8000 });
+    const bounds = Array.from({ length: 12 }, () => {
+      const bound = backoff.bound();
+      expect(backoff.next()).toBeLessThan(bound);
+      return bound;
+    });
+    expect(bounds).toEqual([1000, 2000, 4000, 8000, 8000, 8000, 16_000, 32_000, 64_000, 128_000, 256_000, 300_000]);
+    backoff.reset();
+    expect(backoff.bound()).toBe(1000);
+  });
+});

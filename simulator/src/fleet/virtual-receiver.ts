@@ -66,7 +66,6 @@ export function virtualReceiverParts(
       reboot: async () => {},
     },
     modem: { read: async () => ({ type: '3g', rssiDbm: rssi, operator: 'Viettel' }) },
-    reconnect: { baseMs: 1000, capMs: 30_000 },
     ...(fleet.log
       ? { log: (message: string, detail?: Record<string, unknown>) => fleet.log?.(spec.receiverId, message, detail) }
       : {}),
