@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import * as hdr from 'hdr-histogram-js';
+import { summarise as summariseLatencies } from '../simulator/src/metrics/latency.js';
 
 export interface BenchOutcome {
   /** Items measured (receivers, commands, ...). */
@@ -57,20 +57,8 @@ function parseOptions(args: string[]): Record<string, string> {
   return options;
 }
 
-/** Percentiles through an HDR histogram at microsecond resolution, 3 significant digits. */
-export function summarise(samplesMs: number[]) {
-  if (samplesMs.length === 0) return null;
-  const histogram = hdr.build({
-    lowestDiscernibleValue: 1,
-    highestTrackableValue: 24 * 3600 * 1e6,
-    numberOfSignificantValueDigits: 3,
-  });
-  for (const ms of samplesMs) histogram.recordValue(Math.max(1, Math.round(ms * 1000)));
-  const at = (p: number) => histogram.getValueAtPercentile(p) / 1000;
-  const result = { p50_ms: at(50), p95_ms: at(95), p99_ms: at(99), max_ms: histogram.maxValue / 1000 };
-  histogram.destroy();
-  return result;
-}
+/** Percentiles through an HDR histogram (the simulator's, so every figure is computed one way). */
+export const summarise = summariseLatencies;
 
 async function main() {
   const [name, ...rest] = process.argv.slice(2);

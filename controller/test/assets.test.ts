@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchRange, parseContentRange } from '../../edge-agent/src/content/asset-fetch.js';
 import { systemClock } from '../../edge-agent/src/hardware/system-clock.js';
 import { MemoryStorage } from '../../edge-agent/src/store/memory-storage.js';
-import { oggOpusFile, sine } from '../../edge-agent/test/support/ogg-opus-fixture.js';
+import { oggCrc32, oggOpusFile, sine } from '../../edge-agent/test/support/ogg-opus-fixture.js';
 import { assetRoutes, parseRange } from '../src/assets/asset-routes.js';
 import { DiskAssetStore } from '../src/assets/asset-store.js';
 import { probeOggOpus } from '../src/assets/ogg-opus-probe.js';
@@ -122,17 +122,8 @@ async function expectNothingStored(bytes: Uint8Array, before: string[]) {
   expect(await filesInStore()).toEqual(before);
 }
 
-// --- Ogg pages for hand-made files (the probe has its own CRC; this one is the fixture's) ---
-const CRC_TABLE = Array.from({ length: 256 }, (_, i) => {
-  let r = i << 24;
-  for (let j = 0; j < 8; j++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
-  return r >>> 0;
-});
-function crc32(data: Buffer): number {
-  let crc = 0;
-  for (const byte of data) crc = ((crc << 8) ^ (CRC_TABLE[((crc >>> 24) ^ byte) & 0xff] as number)) >>> 0;
-  return crc;
-}
+// --- Ogg pages for hand-made files (the probe has its own CRC; this one is the writer's) ---
+const crc32 = oggCrc32;
 function oggPage(packet: Buffer, o: { seq: number; flags: number; granule?: bigint; serial?: number }): Buffer {
   const lacing: number[] = [];
   let left = packet.length;

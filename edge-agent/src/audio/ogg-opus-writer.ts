@@ -10,7 +10,8 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, i) => {
   return r >>> 0;
 });
 
-function crc32(data: Buffer): number {
+/** The Ogg page checksum (CRC-32, polynomial 0x04c11db7, no reflection), for page writers. */
+export function oggCrc32(data: Buffer): number {
   let crc = 0;
   for (const byte of data) crc = ((crc << 8) ^ (CRC_TABLE[((crc >>> 24) ^ byte) & 0xff] as number)) >>> 0;
   return crc;
@@ -33,7 +34,7 @@ function page(packet: Buffer, granule: bigint, seq: number, flags: number): Buff
   header[26] = segments.length;
   Buffer.from(segments).copy(header, 27);
   const whole = Buffer.concat([header, packet]);
-  whole.writeUInt32LE(crc32(whole), 22);
+  whole.writeUInt32LE(oggCrc32(whole), 22);
   return whole;
 }
 
