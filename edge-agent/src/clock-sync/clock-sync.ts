@@ -36,6 +36,14 @@ export interface ClockSyncOptions {
   everyMs?: number;
   /** After a burst without answers, the next try comes this soon (doubling up to everyMs). */
   retryMs?: number;
+  /**
+   * A sync whose error bound (half the best round trip) is above this is poor: a busy
+   * network or controller delayed every answer. The next burst comes after `poorRetryMs`
+   * (doubling up to everyMs) instead of everyMs, and a poor estimate never replaces a
+   * better one that is still good. Default 25 ms.
+   */
+  goodErrorMs?: number;
+  poorRetryMs?: number;
   /** After this long without a good sync the estimate is reported as stale (unsynced). */
   staleAfterMs?: number;
   /** Local oscillator tolerance: the error grows by this much per unit of time since the sync. */
@@ -88,6 +96,8 @@ export class ClockSync {
   #burst: Promise<SyncState> | undefined;
   #again = false;
   #failures = 0;
+  /** Poor syncs in a row (see goodErrorMs). */
+  #poor = 0;
   readonly stats: ClockSyncStats = { requests: 0, answers: 0, refused: 0, unexpected: 0, failedBursts: 0 };
 
   constructor(private readonly o: ClockSyncOptions) {}
@@ -219,13 +229,18 @@ export class ClockSync {
       return 0;
     }
     this.#failures = 0;
-    this.#state = {
-      synced: true,
+    const candidate = {
+      synced: true as const,
       monoOffsetMs: median(kept.map((s) => s.offsetMs)),
       baseErrorMs: Math.max(1, (kept[0] as Sample).delayMs / 2),
       at: this.o.clock.now(),
       atMono: this.o.clock.monotonic(),
     };
+    const current = this.state();
+    this.#poor = candidate.baseErrorMs > (this.o.goodErrorMs ?? 25) ? this.#poor + 1 : 0;
+    // A storm of receivers syncing at once (a restart) queues every answer: keep the
+    // better estimate, however fresh the worse one is.
+    if (!(current.synced && current.errorMs < candidate.baseErrorMs)) this.#state = candidate;
     return kept.length;
   }
 
@@ -268,9 +283,11 @@ export class ClockSync {
     if (!this.#running) return;
     this.#cancelTimer();
     const every = this.o.everyMs ?? 15 * 60_000;
-    const delay = good
-      ? every
-      : Math.min(every, (this.o.retryMs ?? 60_000) * 2 ** Math.min(20, Math.max(0, this.#failures - 1)));
+    const delay = !good
+      ? Math.min(every, (this.o.retryMs ?? 60_000) * 2 ** Math.min(20, Math.max(0, this.#failures - 1)))
+      : this.#poor > 0
+        ? Math.min(every, (this.o.poorRetryMs ?? 30_000) * 2 ** Math.min(20, this.#poor - 1))
+        : every;
     this.#timer = this.o.clock.setTimeout(() => {
       this.#timer = undefined;
       void this.syncNow();

@@ -122,6 +122,40 @@ describe('clock sync (virtual time)', () => {
     expect(clock.nextDueIn()).toBeUndefined();
   });
 
+  it('follows a poor sync up soon, and never lets a worse estimate replace a better one', async () => {
+    // Every answer queued for 400-600 ms (a controller swamped by a fleet syncing at once),
+    // then a clean network again.
+    let swamped = true;
+    const { sync, clock } = setup(
+      {
+        offsetMs: 7000,
+        delays: (i) => (swamped ? [400 + (i % 3) * 100, 20] : [10, 10]),
+      },
+      { everyMs: 15 * 60_000, poorRetryMs: 30_000, goodErrorMs: 25 },
+    );
+    sync.start();
+    await clock.advance(10_000);
+    const poor = sync.state();
+    expect(poor.synced).toBe(true);
+    expect(poor.errorMs).toBeGreaterThan(200); // honest about it
+    // Poor: the next burst comes in 30 s, not 15 minutes.
+    expect(clock.nextDueIn()).toBeLessThanOrEqual(30_000);
+    swamped = false;
+    await clock.advance(30_000 + 10_000);
+    const good = sync.state();
+    expect(good.offsetMs).toBeCloseTo(7000, 0);
+    expect(good.errorMs).toBeLessThan(15);
+    expect(clock.nextDueIn()).toBeGreaterThan(14 * 60_000); // good again: the normal period
+    // A worse burst later does not replace the good estimate.
+    swamped = true;
+    const again = sync.syncNow();
+    await clock.advance(10_000);
+    await again;
+    expect(sync.stats.answers).toBeGreaterThanOrEqual(24);
+    expect(sync.state().errorMs).toBeLessThan(15);
+    expect(sync.state().offsetMs).toBeCloseTo(7000, 0);
+  });
+
   it('keeps its last estimate when answers stop, with a growing error, and calls it stale after a while', async () => {
     let answering = true;
     const { sync, clock, run } = setup(
