@@ -23,7 +23,7 @@ export interface RunState {
   impaired: Array<{ receivers: Set<string>; from: number; to: number }>;
   observer: WireObserver;
   admin: ControllerRegistry;
-  reconnects: Array<{ upAt: number; recoveredMs: number | null }>;
+  reconnects: Array<{ upAt: number; recoveredMs: number | null; resyncedMs: number | null }>;
   contentLanguages: Map<string, string[]>;
 }
 

@@ -24,7 +24,7 @@ export function formatResult(result: ScenarioResult): string {
       }
     >;
     timeToFlagOffline?: { p50_ms: number; max_ms: number } | null;
-    reconnectStorms?: Array<{ recoveredMs: number | null }>;
+    reconnectStorms?: Array<{ recoveredMs: number | null; resyncedMs: number | null }>;
     controllerRssBytes?: number | null;
     fleetReadyMs?: number;
   };
@@ -43,7 +43,10 @@ export function formatResult(result: ScenarioResult): string {
   if (m.timeToFlagOffline)
     lines.push(`  flagged offline after p50 ${m.timeToFlagOffline.p50_ms} ms, max ${m.timeToFlagOffline.max_ms} ms`);
   for (const r of m.reconnectStorms ?? [])
-    lines.push(`  broker restart: all back online and re-synced after ${r.recoveredMs ?? 'never'} ms`);
+    lines.push(
+      `  broker restart: all back online and synced after ${r.recoveredMs ?? 'never (within 2 min)'} ms; ` +
+        (r.resyncedMs === null ? 'recent clock syncs kept' : `every clock re-synced after ${r.resyncedMs} ms`),
+    );
   if (m.controllerRssBytes) lines.push(`  controller memory ${(m.controllerRssBytes / 2 ** 20).toFixed(0)} MiB`);
   return lines.join('\n');
 }

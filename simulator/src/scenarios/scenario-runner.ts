@@ -405,20 +405,27 @@ function vietnamLocal(ms: number): string {
   return new Date(ms + 7 * 3600_000).toISOString().slice(0, 19);
 }
 
-/** Time from the broker's return until every powered receiver is back online and has re-synced its clock. */
+/**
+ * Time from the broker's return until every powered receiver is back online with a good
+ * clock sync, and until each has synced again since (a receiver whose last sync is under
+ * a minute old keeps it, so that one may not come).
+ */
 async function measureRecovery(state: RunState, upAt: number): Promise<void> {
-  const record = { upAt, recoveredMs: null as number | null };
+  const record = { upAt, recoveredMs: null as number | null, resyncedMs: null as number | null };
   state.reconnects.push(record);
   const off = () => new Set(state.powerLosses.flatMap((l) => (l.onAt ? [] : l.receivers))).size;
-  const done = await waitFor(
+  await waitFor(
     async () => {
       const s = await state.fleet.status({ syncedSince: upAt });
-      return s.online >= s.receivers - off() && (s.syncedSince ?? 0) >= s.receivers - off();
+      const powered = s.receivers - off();
+      if (record.recoveredMs === null && s.online >= powered && s.synced >= powered)
+        record.recoveredMs = Date.now() - upAt;
+      if (record.resyncedMs === null && (s.syncedSince ?? 0) >= powered) record.resyncedMs = Date.now() - upAt;
+      return record.recoveredMs !== null && (record.resyncedMs !== null || Date.now() - upAt > 70_000);
     },
     120_000,
     100,
   );
-  if (done) record.recoveredMs = Date.now() - upAt;
 }
 
 /** Polls the controller until it flags each powered-off receiver offline. */
@@ -466,6 +473,6 @@ async function collectMetrics(state: RunState): Promise<Record<string, unknown>>
     items,
     duplicates: duplicatePlays(state.fleet.plays).length,
     timeToFlagOffline: summarise(offline),
-    reconnectStorms: state.reconnects.map((r) => ({ recoveredMs: r.recoveredMs })),
+    reconnectStorms: state.reconnects.map((r) => ({ recoveredMs: r.recoveredMs, resyncedMs: r.resyncedMs })),
   };
 }
