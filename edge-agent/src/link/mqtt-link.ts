@@ -18,7 +18,7 @@ export const SESSION_EXPIRY_S = 7 * 86_400;
 export const STABLE_CONNECTION_MS = 60_000;
 
 /** The fast phase of reconnecting (see Backoff). */
-export const RECONNECT_FAST = { attempts: 6, capMs: 8000 } as const;
+export const RECONNECT_FAST = { attempts: 10, capMs: 8000 } as const;
 
 /** How long a clean close waits for the broker before it drops the connection. */
 const CLOSE_TIMEOUT_MS = 3000;
@@ -110,7 +110,8 @@ export class MqttLink {
   };
 
   constructor(private readonly o: MqttLinkOptions) {
-    // Up to 8 s for the first six tries (about 15 s in all), then doubling to 5 minutes:
+    // Up to 8 s for the first ten tries (about 45 s in all: a 15 s cut or a broker restart
+    // stays inside it), then doubling to 5 minutes:
     // a fleet is back within seconds of a broker restart, and a receiver whose link stays
     // down does not spend its data plan knocking.
     this.#backoff = o.backoff ?? new Backoff(1000, 5 * 60_000, Math.random, RECONNECT_FAST);
