@@ -1,15 +1,14 @@
 import { availableParallelism } from 'node:os';
 import { oggOpusFile, sine } from '@loa/edge-agent';
-import type { AreaLevel, PlayableItem } from '@loa/protocols';
 import type { PlayRecord } from '../fleet/recording-renderer.js';
 import type { VirtualReceiverSpec } from '../fleet/virtual-receiver.js';
 import { waitFor } from '../harness/free-port.js';
 import { System } from '../harness/system.js';
-import type { ControllerRegistry, RegistryArea } from '../registry/controller-registry.js';
+import type { ControllerRegistry } from '../registry/controller-registry.js';
 import { type Evaluation, evaluate, type RunState } from './expectations.js';
-import { EXPECTED_REFUSAL, injectForgery } from './forgery.js';
 import { durationMs } from './load-scenario.js';
-import type { ReceiverSelector, Scenario, ScenarioAction } from './scenario-schema.js';
+import { scenarioActions, sleep } from './scenario-actions.js';
+import type { Scenario } from './scenario-schema.js';
 import { WireObserver } from './wire-observer.js';
 
 /** What a scenario needs of a fleet: the in-process one and the multi-process one both give it. */
@@ -189,157 +188,20 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
       reconnects: [],
       contentLanguages: new Map([...content].map(([id, c]) => [id, c.languages])),
     };
-    const underAreas = (codes: readonly string[]) =>
-      specs.filter((s) => s.areas.some((a) => codes.includes(a.areaCode))).map((s) => s.receiverId);
-    const select = (selector: ReceiverSelector): string[] => {
-      let ids = selector.areas ? underAreas(selector.areas) : specs.map((s) => s.receiverId);
-      if (selector.receivers) ids = ids.filter((id) => selector.receivers?.includes(id));
-      return selector.count ? ids.slice(0, selector.count) : ids;
-    };
-    const contentOf = (id: string) => {
-      const c = content.get(id);
-      if (!c) throw new Error(`no content "${id}" in the scenario`);
-      return c;
-    };
-    const areaRef = (code: string): { level: AreaLevel; areaCode: string } => {
-      const area = areaByCode.get(code) as RegistryArea | undefined;
-      if (!area) throw new Error(`no area ${code}`);
-      return { level: area.level, areaCode: code };
-    };
-
+    const actOn = scenarioActions({
+      scenarioName: scenario.name,
+      state,
+      system,
+      proxy,
+      observer,
+      admin,
+      as,
+      content,
+      background,
+      log,
+    });
     const steps = [...(scenario.timeline ?? [])].sort((a, b) => durationMs(a.at) - durationMs(b.at));
     const lastStep = steps.length ? durationMs(steps[steps.length - 1]?.at ?? 0) : 0;
-    const actOn = async (step: ScenarioAction): Promise<void> => {
-      const now = () => Date.now();
-      if ('schedule' in step) {
-        const s = step.schedule;
-        const c = contentOf(s.content);
-        const airtime = Math.ceil((now() + durationMs(s.in)) / 1000) * 1000;
-        const created = await (await as(step.as)).post<{ id: string }>('/schedules', {
-          title: `${scenario.name}: ${s.id}`.slice(0, 200),
-          contentId: c.id,
-          startLocal: vietnamLocal(airtime),
-          durationMs: s.durationMs ?? c.durationMs * 2 + 60_000,
-          priority: s.priority ?? 'normal',
-          startMode: s.startMode ?? 'hard',
-          prelude: s.prelude ?? 'none',
-          volume: 80,
-          targets: { areas: s.areas },
-          acceptConflicts: true,
-        });
-        const deliveries = await admin.get<{ items: Array<{ occurrenceId: string; startsAt: string }> }>(
-          `/deliveries?schedule=${created.id}&limit=1`,
-        );
-        const first = deliveries.items[0];
-        if (!first) throw new Error(`schedule ${s.id} has no airtime in the horizon`);
-        state.items.set(s.id, {
-          itemId: first.occurrenceId,
-          reference: Date.parse(first.startsAt),
-          expected: underAreas(s.areas),
-          content: s.content,
-          kind: 'scheduled',
-        });
-        log(`t+${now() - state.t0} ms: scheduled ${s.id} at ${first.startsAt}`);
-      } else if ('playNow' in step) {
-        const p = step.playNow;
-        const triggered = now();
-        const sent = await (await as(step.as)).post<{ itemId: string }>('/commands/play', {
-          contentId: contentOf(p.content).id,
-          targets: { areas: p.areas },
-          priority: p.priority ?? 'priority',
-          prelude: p.prelude ?? 'none',
-        });
-        state.items.set(p.id, {
-          itemId: sent.itemId,
-          reference: triggered,
-          expected: underAreas(p.areas),
-          content: p.content,
-          kind: 'now',
-        });
-        log(`t+${triggered - state.t0} ms: play now ${p.id} (${sent.itemId})`);
-      } else if ('stop' in step) {
-        const item = state.items.get(step.stop.item);
-        if (!item) throw new Error(`stop: no item "${step.stop.item}" yet`);
-        await (await as(step.as)).post('/commands/stop', { targets: { areas: step.stop.areas }, itemId: item.itemId });
-      } else if ('network' in step) {
-        if (!proxy) throw new Error('network faults need the fault proxy');
-        const n = step.network;
-        const ids = select(n);
-        const rule = proxy.apply({ receivers: ids }, n.conditions);
-        const impairment = { receivers: new Set(ids), from: now(), to: Number.POSITIVE_INFINITY };
-        if (n.conditions.cut || n.conditions.blackhole) state.impaired.push(impairment);
-        log(`t+${now() - state.t0} ms: network ${JSON.stringify(n.conditions)} on ${ids.length} receivers`);
-        if (n.for !== undefined) {
-          const p = proxy;
-          background.push(
-            sleep(durationMs(n.for)).then(() => {
-              p.lift(rule);
-              impairment.to = Date.now();
-            }),
-          );
-        }
-      } else if ('brokerRestart' in step) {
-        await system.broker.down();
-        await sleep(durationMs(step.brokerRestart.downFor ?? 0));
-        await system.broker.up();
-        const upAt = now();
-        background.push(measureRecovery(state, upAt));
-      } else if ('controllerRestart' in step) {
-        await system.controller.stop(step.controllerRestart.crash ? 'SIGKILL' : 'SIGTERM');
-        await sleep(durationMs(step.controllerRestart.downFor ?? 0));
-        await system.controller.start();
-      } else if ('powerLoss' in step) {
-        const ids = select(step.powerLoss);
-        // A receiver that loses power says nothing more: behind the proxy its last words
-        // (goodbye, disconnect) are swallowed, so the controller must notice the silence.
-        const silence = proxy?.apply({ receivers: ids }, { blackhole: true });
-        const offAt = now();
-        const loss = {
-          receivers: ids,
-          offAt,
-          flaggedAt: new Map<string, number>(),
-          onAt: undefined as number | undefined,
-        };
-        state.powerLosses.push(loss);
-        const impairment = { receivers: new Set(ids), from: offAt, to: Number.POSITIVE_INFINITY };
-        state.impaired.push(impairment);
-        background.push(watchOffline(admin, loss));
-        await Promise.all(ids.map((id) => fleet.powerOff(id)));
-        if (step.powerLoss.offFor !== undefined)
-          background.push(
-            sleep(durationMs(step.powerLoss.offFor)).then(async () => {
-              if (silence !== undefined) proxy?.lift(silence);
-              await Promise.all(ids.map((id) => fleet.powerOn(id)));
-              loss.onAt = Date.now();
-              impairment.to = loss.onAt;
-            }),
-          );
-      } else if ('forge' in step) {
-        const f = step.forge;
-        const c = f.content ? contentOf(f.content) : [...content.values()][0];
-        const item: PlayableItem = {
-          itemId: `forged-${f.id}`,
-          title: 'forged',
-          priority: 'emergency',
-          startMode: 'hard',
-          volume: 100,
-          repeat: 1,
-          prelude: 'siren',
-          segments: c ? [{ language: 'vie', sha256: c.firstSha, durationMs: c.durationMs }] : [],
-        };
-        const ids: string[] = [];
-        for (const code of f.areas) ids.push(await injectForgery(observer, f.method, areaRef(code), item));
-        state.forged.set(f.id, {
-          commandIds: ids,
-          at: now(),
-          expected: underAreas(f.areas),
-          itemId: item.itemId,
-          reason: EXPECTED_REFUSAL[f.method],
-        });
-        log(`t+${now() - state.t0} ms: injected a ${f.method} command on ${f.areas.join(', ')}`);
-      }
-    };
-
     const timeoutMs = durationMs(scenario.timeout ?? DEFAULT_TIMEOUT_MS);
     const deadline = began + timeoutMs;
     for (const [i, step] of steps.entries()) {
@@ -393,54 +255,6 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
     };
   } finally {
     for (const stop of stops) await stop().catch((e: unknown) => log(`stopping: ${(e as Error).message}`));
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-
-/** A UTC instant as Vietnamese wall-clock time (UTC+7, no daylight saving). */
-function vietnamLocal(ms: number): string {
-  return new Date(ms + 7 * 3600_000).toISOString().slice(0, 19);
-}
-
-/**
- * Time from the broker's return until every powered receiver is back online with a good
- * clock sync, and until each has synced again since (a receiver whose last sync is under
- * a minute old keeps it, so that one may not come).
- */
-async function measureRecovery(state: RunState, upAt: number): Promise<void> {
-  const record = { upAt, recoveredMs: null as number | null, resyncedMs: null as number | null };
-  state.reconnects.push(record);
-  const off = () => new Set(state.powerLosses.flatMap((l) => (l.onAt ? [] : l.receivers))).size;
-  await waitFor(
-    async () => {
-      const s = await state.fleet.status({ syncedSince: upAt });
-      const powered = s.receivers - off();
-      if (record.recoveredMs === null && s.online >= powered && s.synced >= powered)
-        record.recoveredMs = Date.now() - upAt;
-      if (record.resyncedMs === null && (s.syncedSince ?? 0) >= powered) record.resyncedMs = Date.now() - upAt;
-      return record.recoveredMs !== null && (record.resyncedMs !== null || Date.now() - upAt > 70_000);
-    },
-    120_000,
-    100,
-  );
-}
-
-/** Polls the controller until it flags each powered-off receiver offline. */
-async function watchOffline(admin: ControllerRegistry, loss: RunState['powerLosses'][number]): Promise<void> {
-  const pending = new Set(loss.receivers);
-  const deadline = loss.offAt + 180_000;
-  while (pending.size > 0 && Date.now() < deadline) {
-    for (const id of [...pending]) {
-      const receiver = await admin.get<{ online: boolean }>(`/receivers/${id}`).catch(() => null);
-      if (receiver && !receiver.online) {
-        loss.flaggedAt.set(id, Date.now());
-        pending.delete(id);
-      }
-    }
-    await sleep(500);
   }
 }
 
