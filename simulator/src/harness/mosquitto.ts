@@ -11,22 +11,38 @@ import { freePort, waitFor } from './free-port.js';
  * Same port across restarts, no persistence (a restart loses every session, as a
  * crashed broker would), no connection limit.
  */
+/** The account the harness itself uses on a broker that checks (readiness, observing, injecting). */
+export const PROBE_USER = 'sim-observer';
+export const PROBE_PASSWORD = 'sim-observer-password';
+
 export class Mosquitto {
   #process: ChildProcess | undefined;
   private constructor(
     readonly port: number,
     private readonly dir: string,
+    /** Where the readiness probe connects (an account of its own when the broker checks). */
+    private readonly probeUrl?: string,
   ) {}
 
-  static async start(): Promise<Mosquitto> {
+  /**
+   * `auth`: the password and ACL files' contents (as the controller's broker:config writes
+   * them); without it anyone may connect and publish anything.
+   */
+  static async start(auth?: { passwords: string; acl: string }): Promise<Mosquitto> {
     const dir = mkdtempSync(join(tmpdir(), 'loa-sim-broker-'));
     const port = await freePort();
     const config = join(dir, 'mosquitto.conf');
+    if (auth) {
+      writeFileSync(join(dir, 'passwords'), auth.passwords, { mode: 0o644 });
+      writeFileSync(join(dir, 'acl'), auth.acl, { mode: 0o644 });
+    }
     writeFileSync(
       config,
       [
         `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
+        ...(auth
+          ? ['allow_anonymous false', `password_file ${join(dir, 'passwords')}`, `acl_file ${join(dir, 'acl')}`]
+          : ['allow_anonymous true']),
         'persistence false',
         'max_connections -1',
         // Room for a receiver's queued commands while it reconnects.
@@ -38,7 +54,11 @@ export class Mosquitto {
     // Mosquitto drops to its own user when started as root: it must read its config.
     chmodSync(dir, 0o755);
     chmodSync(config, 0o644);
-    const broker = new Mosquitto(port, dir);
+    const broker = new Mosquitto(
+      port,
+      dir,
+      auth ? `mqtt://${PROBE_USER}:${PROBE_PASSWORD}@127.0.0.1:${port}` : undefined,
+    );
     await broker.up();
     return broker;
   }
@@ -61,7 +81,7 @@ export class Mosquitto {
     const answered = await waitFor(
       async () => {
         try {
-          const probe = await mqtt.connectAsync(this.url, {
+          const probe = await mqtt.connectAsync(this.probeUrl ?? this.url, {
             protocolVersion: 5,
             reconnectPeriod: 0,
             connectTimeout: 500,

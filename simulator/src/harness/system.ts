@@ -1,12 +1,17 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  brokerAccounts,
   createDatabase,
   createFreshDatabase,
+  hashMosquittoPassword,
+  issueReceiverCredentials,
   type LoadProvince,
   loadControllerConfig,
+  renderAclFile,
+  renderPasswordFile,
   seedDemoProvince,
   seedLoadProvince,
 } from '@loa/controller';
@@ -14,12 +19,19 @@ import { generateSigningKey, type PrivateKeyJwk } from '@loa/protocols';
 import { ControllerRegistry } from '../registry/controller-registry.js';
 import { ControllerProcess } from './controller-process.js';
 import { freePort } from './free-port.js';
-import { Mosquitto } from './mosquitto.js';
+import { Mosquitto, PROBE_PASSWORD, PROBE_USER } from './mosquitto.js';
 
 export type ProvinceChoice = { demo: true } | { receivers: number; perVillage?: number; villagesPerCommune?: number };
 
 export interface SystemOptions {
   province: ProvinceChoice;
+  /**
+   * The broker checks who connects: every receiver gets its own credentials (issued as a
+   * technician would, stored as a hash), the controller its own account, and Mosquitto
+   * the password and ACL files the controller's broker:config writes (each receiver may
+   * publish and read only its own topics and its areas' commands).
+   */
+  brokerAuth?: boolean;
   /** Password of every seeded user. */
   password?: string;
   /** Extra controller settings (environment variables). */
@@ -44,6 +56,10 @@ export class System {
     readonly signingKey: PrivateKeyJwk,
     /** The generated province, when not the demo one. */
     readonly province: LoadProvince | null,
+    /** Each receiver's MQTT password, when the broker checks (brokerAuth). */
+    readonly receiverPasswords: ReadonlyMap<string, string>,
+    /** Where the harness itself connects to the broker (with its own account when it checks). */
+    readonly observerUrl: string,
   ) {}
 
   static async start(options: SystemOptions): Promise<System> {
@@ -57,9 +73,32 @@ export class System {
     try {
       const db = createDatabase(fresh.url);
       let province: LoadProvince | null = null;
+      const receiverPasswords = new Map<string, string>();
+      const controllerPassword = randomBytes(24).toString('base64url');
+      let auth: { passwords: string; acl: string } | undefined;
       try {
         if ('demo' in options.province) await seedDemoProvince(db, { password });
         else province = await seedLoadProvince(db, { ...options.province, password });
+        if (options.brokerAuth) {
+          for (const { id } of await db.receiver.findMany({ where: { enabled: true }, select: { id: true } }))
+            receiverPasswords.set(id, (await issueReceiverCredentials(db, id)).password);
+          const accounts = await brokerAccounts(db, {
+            username: 'controller',
+            passwordHash: hashMosquittoPassword(controllerPassword),
+          });
+          // The harness's own account sees everything and may inject commands: the
+          // attacker with broker access that forged-command scenarios play.
+          accounts.push({
+            username: PROBE_USER,
+            passwordHash: hashMosquittoPassword(PROBE_PASSWORD),
+            rules: [
+              { access: 'subscribe', topic: 'loa/v1/#' },
+              { access: 'publish', topic: 'loa/v1/cmd/#' },
+              { access: 'publish', topic: 'loa-bench/#' },
+            ],
+          });
+          auth = { passwords: renderPasswordFile(accounts), acl: renderAclFile(accounts) };
+        }
       } finally {
         await db.$disconnect();
       }
@@ -67,14 +106,15 @@ export class System {
       const signingKey = generateSigningKey();
       const keyFile = join(dir, 'signing-key.jwk');
       writeFileSync(keyFile, JSON.stringify(signingKey), { mode: 0o600 });
-      const broker = await Mosquitto.start();
+      const broker = await Mosquitto.start(auth);
       cleanups.unshift(() => broker.close());
       log(`system: broker on ${broker.url}`);
       const run = `sim${randomUUID().slice(0, 8)}`;
       const controller = new ControllerProcess(
         {
           DATABASE_URL: fresh.url,
-          MQTT_URL: broker.url,
+          MQTT_URL: auth ? `mqtt://controller:${controllerPassword}@127.0.0.1:${broker.port}` : broker.url,
+          ...(auth ? { MQTT_CONTROLLER_PASSWORD: controllerPassword } : {}),
           HTTP_HOST: '127.0.0.1',
           HTTP_PORT: String(await freePort()),
           SIGNING_KEY_FILE: keyFile,
@@ -91,7 +131,18 @@ export class System {
       cleanups.unshift(() => controller.close());
       await controller.start();
       log(`system: controller ready at ${controller.url}`);
-      return new System(broker, controller, fresh.url, fresh.drop, dir, password, signingKey, province);
+      return new System(
+        broker,
+        controller,
+        fresh.url,
+        fresh.drop,
+        dir,
+        password,
+        signingKey,
+        province,
+        receiverPasswords,
+        auth ? `mqtt://${PROBE_USER}:${PROBE_PASSWORD}@127.0.0.1:${broker.port}` : broker.url,
+      );
     } catch (error) {
       for (const cleanup of cleanups) await cleanup().catch(() => {});
       throw error;

@@ -78,6 +78,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
     progress({ phase: 'system', done: 0, total: 1 });
     const system = await System.start({
       province: scenario.province === 'demo' ? { demo: true } : scenario.province,
+      brokerAuth: scenario.fleet?.credentials === true,
       log,
     });
     stops.push(() => system.stop());
@@ -99,6 +100,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
     const drift = fleetOptions.driftPpm ?? 0;
     specs = specs.map((s) => ({
       ...s,
+      ...(system.receiverPasswords.has(s.receiverId) ? { password: system.receiverPasswords.get(s.receiverId) } : {}),
       offsetMs: Math.round((Math.random() * 2 - 1) * offset),
       driftPpm: (Math.random() * 2 - 1) * drift,
     }));
@@ -110,7 +112,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
       proxy = await hooks.startProxy(system.broker.port, (id) => areasOf.get(id) ?? []);
       stops.unshift(() => (proxy as NetworkFaults).close());
     }
-    const observer = await WireObserver.start(system.broker.url);
+    const observer = await WireObserver.start(system.observerUrl);
     stops.unshift(() => observer.close());
 
     progress({ phase: 'fleet', done: 0, total: specs.length });

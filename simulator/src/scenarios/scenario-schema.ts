@@ -46,6 +46,12 @@ const Fleet = Type.Object(
     clockOffsetMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 3_600_000, description: '± at random' })),
     driftPpm: Type.Optional(Type.Number({ minimum: 0, maximum: 1000, description: '± at random' })),
     heartbeat: Type.Optional(Duration),
+    credentials: Type.Optional(
+      Type.Boolean({
+        description:
+          'the broker checks credentials and ACLs: each receiver has its own password and may use only its own topics',
+      }),
+    ),
     viaProxy: Type.Optional(
       Type.Boolean({ description: 'receivers reach the broker through the fault proxy (needed for network faults)' }),
     ),
