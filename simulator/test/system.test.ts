@@ -1,4 +1,4 @@
-import { topics } from '@loa/protocols';
+import { TOPIC_ROOT, topics } from '@loa/protocols';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { System } from '../src/harness/system.js';
@@ -28,7 +28,7 @@ describe('a private system whose broker checks credentials', () => {
     const watcher = await connect(system.observerUrl);
     const seen: string[] = [];
     watcher.on('message', (topic, payload) => seen.push(`${topic} ${payload.toString()}`));
-    await watcher.subscribeAsync('loa/v1/#', { qos: 1 });
+    await watcher.subscribeAsync(`${TOPIC_ROOT}/#`, { qos: 1 });
     const receiver = await connect(url, { clientId: id, username: id, password });
     const village = system.province?.villages[0]?.code as string;
     // Its own telemetry goes through; a command on its village's topic is refused by the ACL.

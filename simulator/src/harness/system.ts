@@ -15,7 +15,7 @@ import {
   seedDemoProvince,
   seedLoadProvince,
 } from '@loa/controller';
-import { generateSigningKey, type PrivateKeyJwk } from '@loa/protocols';
+import { generateSigningKey, type PrivateKeyJwk, TOPIC_ROOT } from '@loa/protocols';
 import { ControllerRegistry } from '../registry/controller-registry.js';
 import { ControllerProcess } from './controller-process.js';
 import { freePort } from './free-port.js';
@@ -92,8 +92,8 @@ export class System {
             username: PROBE_USER,
             passwordHash: hashMosquittoPassword(PROBE_PASSWORD),
             rules: [
-              { access: 'subscribe', topic: 'loa/v1/#' },
-              { access: 'publish', topic: 'loa/v1/cmd/#' },
+              { access: 'subscribe', topic: `${TOPIC_ROOT}/#` },
+              { access: 'publish', topic: `${TOPIC_ROOT}/cmd/#` },
               { access: 'publish', topic: 'loa-bench/#' },
             ],
           });
