@@ -11,6 +11,7 @@ import { FleetWorkers } from '../src/fleet/fleet-workers.js';
 import type { VirtualReceiverSpec } from '../src/fleet/virtual-receiver.js';
 import { waitFor } from '../src/harness/free-port.js';
 import { System } from '../src/harness/system.js';
+import { vietnamLocal } from '../src/harness/vietnam-time.js';
 import { summarise } from '../src/metrics/latency.js';
 import { firstStarts } from '../src/metrics/play-analysis.js';
 import { defaultProcesses, intOption, say, toneContent } from './fleet-bench.js';
@@ -53,7 +54,7 @@ export default async function syncSkew(options: Record<string, string>): Promise
           const schedule = await emergency.post<{ id: string }>('/schedules', {
             title: `${name} ${round + 1}`,
             contentId,
-            startLocal: new Date(airtime + 7 * 3600_000).toISOString().slice(0, 19),
+            startLocal: vietnamLocal(airtime),
             durationMs: 4000,
             priority: 'normal',
             startMode: 'hard',

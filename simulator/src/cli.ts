@@ -18,7 +18,11 @@ const USAGE = `usage:
 async function fleet(): Promise<number> {
   const config = loadSimulatorConfig();
   const registry = new ControllerRegistry(config.CONTROLLER_URL);
-  await registry.signIn(config.SIM_USERNAME, config.SIM_PASSWORD);
+  await registry.signIn(config.SIM_USERNAME, config.SIM_PASSWORD).catch((error: Error) => {
+    throw new Error(
+      `${error.message}; check SIM_USERNAME and SIM_PASSWORD (the demo password is DEMO_PASSWORD, default loa-demo)`,
+    );
+  });
   const trustedKeys = await registry.trustedKeys();
   const specs = (await registry.receivers(config.FLEET_SIZE)).map((spec) => ({
     ...spec,

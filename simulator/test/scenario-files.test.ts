@@ -38,3 +38,36 @@ describe('scenario files', () => {
     );
   });
 });
+
+describe('scenario names', () => {
+  it('refuses, before anything starts, a name that nothing defines or that is defined twice', () => {
+    const scenario = {
+      name: 'x',
+      province: 'demo',
+      audio: [{ id: 'a', tone: { hz: 440, seconds: 1 } }],
+      content: [{ id: 'c', title: 't', owner: '02680', as: 'u', variants: { vie: 'a', hmn: 'b' } }],
+      timeline: [
+        { at: '1s', as: 'u', playNow: { id: 'now', content: 'd', areas: ['02680'] } },
+        { at: '2s', as: 'u', playNow: { id: 'now', content: 'c', areas: ['02680'] } },
+      ],
+      expect: [
+        { started: { item: 'later', within: '1s' } },
+        { interrupted: { item: 'now', by: 'never' } },
+        { refused: { forged: 'rogue', within: '1s' } },
+      ],
+    };
+    let message = '';
+    try {
+      checkScenario(scenario, 'names.yaml');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('names.yaml: not a valid scenario');
+    expect(message).toContain('/content/0: no audio "b" (defined: a)');
+    expect(message).toContain('/timeline/0: no content "d" (defined: c)');
+    expect(message).toContain('item "now" is defined twice');
+    expect(message).toContain('/expect/0: no item "later" (defined: now)');
+    expect(message).toContain('/expect/1: no item "never"');
+    expect(message).toContain('/expect/2: no forgery "rogue" (defined: none)');
+  });
+});

@@ -151,7 +151,12 @@ export class System {
 
   /** A signed-in API client for one of the seeded users. */
   async as(username: string): Promise<ControllerRegistry> {
-    return new ControllerRegistry(this.controller.url).signIn(username, this.password);
+    return new ControllerRegistry(this.controller.url).signIn(username, this.password).catch((error: Error) => {
+      const users = this.province
+        ? `admin-lp, technician-lp, emergency-lp or official-<commune code in lower case>, e.g. official-${this.province.communes[0]?.toLowerCase()}`
+        : 'admin, technician-10, emergency-<area code> or official-<commune code>, e.g. official-02680';
+      throw new Error(`${error.message}; the users of this province are ${users}`);
+    });
   }
 
   async stop(): Promise<void> {

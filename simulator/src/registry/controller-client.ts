@@ -24,10 +24,14 @@ export class ControllerClient {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username, password }),
     });
-    if (!response.ok)
-      throw new Error(
-        `cannot sign in to the controller at ${this.baseUrl} as ${username}: HTTP ${response.status}; check SIM_USERNAME and SIM_PASSWORD (the demo password is DEMO_PASSWORD, default loa-demo)`,
+    if (!response.ok) {
+      const detail = ((await response.json().catch(() => null)) as { detail?: string } | null)?.detail;
+      throw new ControllerError(
+        response.status,
+        `cannot sign in to the controller at ${this.baseUrl} as ${username}: HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
+        null,
       );
+    }
     this.#cookie = (response.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
     return this;
   }

@@ -54,9 +54,63 @@ export function checkScenario(raw: unknown, source = 'scenario'): Scenario {
   }
   if (issues.length > 0) throw new ScenarioError(`${source}: not a valid scenario:\n  ${issues.join('\n  ')}`);
   const scenario = raw as Scenario;
-  // Durations are checked here, once, so a run never fails half-way on a typo.
+  // Durations and names are checked here, once, so a run never fails half-way on a typo.
   for (const step of scenario.timeline ?? []) durationMs(step.at);
+  const unknown = unknownReferences(scenario);
+  if (unknown.length > 0) throw new ScenarioError(`${source}: not a valid scenario:\n  ${unknown.join('\n  ')}`);
   return scenario;
+}
+
+/** Every name a scenario uses must be one it defines: audio, content, items, forgeries. */
+function unknownReferences(scenario: Scenario): string[] {
+  const problems: string[] = [];
+  const defined = (kind: string, ids: string[]) => {
+    const seen = new Set<string>();
+    for (const id of ids) {
+      if (seen.has(id)) problems.push(`${kind} "${id}" is defined twice`);
+      seen.add(id);
+    }
+    return seen;
+  };
+  const timeline = scenario.timeline ?? [];
+  const audio = defined(
+    'audio',
+    (scenario.audio ?? []).map((a) => a.id),
+  );
+  const content = defined(
+    'content',
+    (scenario.content ?? []).map((c) => c.id),
+  );
+  const items = defined(
+    'item',
+    timeline.flatMap((s) => ('schedule' in s ? [s.schedule.id] : 'playNow' in s ? [s.playNow.id] : [])),
+  );
+  const forged = defined(
+    'forgery',
+    timeline.flatMap((s) => ('forge' in s ? [s.forge.id] : [])),
+  );
+  const need = (where: string, kind: string, set: Set<string>, id: string | undefined) => {
+    if (id !== undefined && !set.has(id))
+      problems.push(`${where}: no ${kind} "${id}" (defined: ${[...set].join(', ') || 'none'})`);
+  };
+  (scenario.content ?? []).forEach((c, i) => {
+    for (const a of Object.values(c.variants)) need(`/content/${i}`, 'audio', audio, a);
+  });
+  timeline.forEach((s, i) => {
+    const where = `/timeline/${i}`;
+    if ('schedule' in s) need(where, 'content', content, s.schedule.content);
+    if ('playNow' in s) need(where, 'content', content, s.playNow.content);
+    if ('forge' in s) need(where, 'content', content, s.forge.content);
+    if ('stop' in s) need(where, 'item', items, s.stop.item);
+  });
+  scenario.expect.forEach((e, i) => {
+    const where = `/expect/${i}`;
+    const body = Object.values(e)[0] as { item?: string; by?: unknown; forged?: string };
+    need(where, 'item', items, body.item);
+    if ('interrupted' in e) need(where, 'item', items, e.interrupted.by);
+    if ('refused' in e) need(where, 'forgery', forged, e.refused.forged);
+  });
+  return problems;
 }
 
 function message(issue: ValidationIssue): string {

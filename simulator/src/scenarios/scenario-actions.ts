@@ -1,6 +1,7 @@
 import type { AreaLevel, PlayableItem } from '@loa/protocols';
 import { waitFor } from '../harness/free-port.js';
 import type { System } from '../harness/system.js';
+import { vietnamLocal } from '../harness/vietnam-time.js';
 import type { ControllerRegistry, RegistryArea } from '../registry/controller-registry.js';
 import type { RunState } from './expectations.js';
 import { EXPECTED_REFUSAL, injectForgery } from './forgery.js';
@@ -196,11 +197,6 @@ export function scenarioActions(ctx: ActionContext): (step: ScenarioAction) => P
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-}
-
-/** A UTC instant as Vietnamese wall-clock time (UTC+7, no daylight saving). */
-function vietnamLocal(ms: number): string {
-  return new Date(ms + 7 * 3600_000).toISOString().slice(0, 19);
 }
 
 /**

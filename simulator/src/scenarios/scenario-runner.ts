@@ -4,6 +4,8 @@ import type { PlayRecord } from '../fleet/recording-renderer.js';
 import type { VirtualReceiverSpec } from '../fleet/virtual-receiver.js';
 import { waitFor } from '../harness/free-port.js';
 import { System } from '../harness/system.js';
+import { summarise } from '../metrics/latency.js';
+import { duplicatePlays, startLatencies, startSkews } from '../metrics/play-analysis.js';
 import type { ControllerRegistry } from '../registry/controller-registry.js';
 import { type Evaluation, evaluate, type RunState } from './expectations.js';
 import { durationMs } from './load-scenario.js';
@@ -261,8 +263,6 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
 }
 
 async function collectMetrics(state: RunState): Promise<Record<string, unknown>> {
-  const { summarise } = await import('../metrics/latency.js');
-  const { startLatencies, startSkews, duplicatePlays } = await import('../metrics/play-analysis.js');
   const villageOf = new Map(state.specs.map((s) => [s.receiverId, s.areas[s.areas.length - 1]?.areaCode ?? '']));
   const items: Record<string, unknown> = {};
   for (const [id, item] of state.items) {
