@@ -28,6 +28,46 @@ export const ControllerConfigSchema = Type.Object({
     maximum: 2_147_483_647,
     description: 'Largest audio upload accepted, in bytes (default 50 MiB)',
   }),
+  ASSET_MAX_DURATION_S: Type.Integer({
+    default: 14_400,
+    minimum: 1,
+    maximum: 86_400,
+    description: 'Longest recording accepted, in seconds (default 4 h)',
+  }),
+  AUDIO_DECODER: Type.Union([Type.Literal('auto'), Type.Literal('ffmpeg'), Type.Literal('npm')], {
+    default: 'auto',
+    description: 'auto: ffmpeg where installed, else the npm decoders (WAV, MP3, Ogg Opus); ffmpeg or npm: only that',
+  }),
+  FFMPEG_PATH: Type.String({ default: 'ffmpeg', minLength: 1, description: 'The ffmpeg command (ffprobe beside it)' }),
+  LOUDNESS_TARGET_LUFS: Type.Number({
+    default: -16,
+    minimum: -40,
+    maximum: -5,
+    description: 'Integrated loudness every asset is normalised to (EBU R128)',
+  }),
+  TRUE_PEAK_CEILING_DBTP: Type.Number({
+    default: -1,
+    minimum: -12,
+    maximum: 0,
+    description: 'Highest true peak after normalising',
+  }),
+  OPUS_BITRATE: Type.Integer({
+    default: 24_000,
+    minimum: 6_000,
+    maximum: 128_000,
+    description: 'Opus bits per second',
+  }),
+  OPUS_FRAME_MS: Type.Integer({ default: 20, enum: [10, 20, 40, 60], description: 'Opus frame length in ms' }),
+  TTS_ENGINE: Type.Union([Type.Literal('espeak-ng'), Type.Literal('http'), Type.Literal('none')], {
+    default: 'espeak-ng',
+    description: 'Speech engine for text variants: espeak-ng (offline), http (a TTS service) or none',
+  }),
+  ESPEAK_NG_PATH: Type.String({ default: 'espeak-ng', minLength: 1, description: 'The espeak-ng command' }),
+  TTS_HTTP_URL: Type.String({
+    default: '',
+    description: 'TTS service URL (TTS_ENGINE=http): POST {text, voice, language}',
+  }),
+  TTS_HTTP_VOICES: Type.String({ default: '', description: 'Voices of the TTS service by language: "vie=voice,..."' }),
   EMQX_HOOK_TOKEN: Type.String({
     default: '',
     description: 'Shared secret for the EMQX HTTP auth hooks; empty: hooks not served',

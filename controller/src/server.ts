@@ -4,6 +4,7 @@ import { CommandSigner, loadSigningKey } from '@loa/protocols';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { DiskAssetStore } from './assets/asset-store.js';
+import { AudioServices } from './audio/audio-services.js';
 import { hashMosquittoPassword } from './broker/mosquitto-password.js';
 import { loadControllerConfigOrExit } from './config.js';
 import { createDatabase } from './database/client.js';
@@ -16,6 +17,7 @@ import { EventBus } from './live-events/event-bus.js';
 import { createMetrics } from './metrics/metrics-routes.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
 import { startHorizonJobs } from './scheduling/horizon-jobs.js';
+import { targetsUsingContent } from './scheduling/replan.js';
 import { TimeServer } from './time-sync/time-server.js';
 
 const config = loadControllerConfigOrExit();
@@ -38,6 +40,8 @@ const commandClient = await mqtt.connectAsync(config.MQTT_URL, { protocolVersion
 const provisioning = new ProvisionJobs({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
 const metrics = createMetrics(db);
 const bus = new EventBus(config.REDIS_URL, config.EVENTS_CHANNEL);
+const assets = new DiskAssetStore(config.ASSET_DIR);
+const audio = new AudioServices(db, assets, config);
 const app = await buildApp({
   db,
   redis,
@@ -46,8 +50,9 @@ const app = await buildApp({
   metrics,
   bus,
   commands: { signer, mqtt: commandClient },
-  assets: new DiskAssetStore(config.ASSET_DIR),
+  assets,
   assetMaxBytes: config.ASSET_MAX_BYTES,
+  audio,
   ...(config.EMQX_HOOK_TOKEN
     ? {
         emqx: {
@@ -61,6 +66,14 @@ const app = await buildApp({
 provisioning.work(new Provisioner({ db, mqtt: commandClient, signer }), (result) =>
   app.log.info(result, 'provisioned'),
 );
+await audio.start({
+  // A text variant got its speech: the receivers airing it get the audio.
+  onContentChanged: async (contentId) => provisioning.enqueue(await targetsUsingContent(db, contentId)),
+  onJob: (job, actor) => {
+    void bus.publish({ type: 'audio.job', userId: actor?.userId ?? null, job, at: new Date().toISOString() });
+    if (job.state === 'refused' || job.state === 'failed') app.log.warn({ job }, 'audio job ended without audio');
+  },
+});
 const horizon = await startHorizonJobs({
   db,
   redisUrl: config.REDIS_URL,
@@ -111,6 +124,7 @@ async function shutdown(signal: string, exitCode = 0) {
   await timeServer.stop();
   await horizon.stop();
   await bus.close();
+  await audio.close();
   await provisioning.close();
   await commandClient.endAsync();
   await presence.stop();

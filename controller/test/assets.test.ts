@@ -11,25 +11,25 @@ import { fetchRange, parseContentRange } from '../../edge-agent/src/content/asse
 import { systemClock } from '../../edge-agent/src/hardware/system-clock.js';
 import { MemoryStorage } from '../../edge-agent/src/store/memory-storage.js';
 import { oggCrc32, oggOpusFile, sine } from '../../edge-agent/test/support/ogg-opus-fixture.js';
-import { assetRoutes, parseRange } from '../src/assets/asset-routes.js';
+import { parseRange } from '../src/assets/asset-routes.js';
 import { DiskAssetStore } from '../src/assets/asset-store.js';
-import { probeOggOpus } from '../src/assets/ogg-opus-probe.js';
+import { probeOggOpus } from '../src/audio/decoding/ogg-opus-probe.js';
 import { hashPassword } from '../src/auth/passwords.js';
 import { loadControllerConfig } from '../src/config.js';
 import { seedDemoProvince } from '../src/demo/seed.js';
 import { buildApp } from '../src/http/app.js';
 import { useFreshDatabase } from './support/database.js';
 
+// Uploads (POST /assets: any audio, decoded and normalised by the audio pipeline) are
+// tested with the upload routes; here assets are put in the store and the table directly,
+// and what is tested is serving them, their record, the probe and the store.
+
 const database = useFreshDatabase();
 const PASSWORD = 'correct horse battery staple';
-const USERS = ['official-02680', 'technician-10', 'emergency-10', 'admin', 'nobody'] as const;
+const USERS = ['admin', 'nobody'] as const;
 type User = (typeof USERS)[number];
-/** Uploads to the small app: at most this many bytes; to /short/assets: at most this long. */
-const SMALL_LIMIT = 4096;
-const SHORT_MS = 1500;
 
 let app: FastifyInstance;
-let small: FastifyInstance;
 let redis: Redis;
 let dir: string;
 let store: DiskAssetStore;
@@ -37,7 +37,6 @@ const cookies = new Map<User, string>();
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const ONE_SECOND = oggOpusFile(sine(440, 1));
-const TWO_AND_A_HALF = oggOpusFile(sine(330, 2.5));
 
 beforeAll(async () => {
   const db = database.db();
@@ -49,11 +48,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'loa-assets-'));
   store = new DiskAssetStore(dir);
   redis = new Redis(loadControllerConfig().REDIS_URL, { maxRetriesPerRequest: 1 });
-  const common = { db, redis, loginRateLimit: 100, rateLimitNamespace: `test-${randomUUID()}-`, assets: store };
-  app = await buildApp(common);
-  // The same routes with a short duration limit, as a plugin can be mounted.
-  await app.register(assetRoutes, { db, store, maxDurationMs: SHORT_MS, prefix: '/short' });
-  small = await buildApp({ ...common, assetMaxBytes: SMALL_LIMIT });
+  // No audio pipeline: the asset routes serve downloads and records only.
+  app = await buildApp({ db, redis, loginRateLimit: 100, rateLimitNamespace: `test-${randomUUID()}-`, assets: store });
   for (const username of USERS) {
     const response = await app.inject({
       method: 'POST',
@@ -68,58 +64,29 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app?.close();
-  await small?.close();
   redis?.disconnect();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-interface AssetBody {
-  sha256: string;
-  url: string;
-  durationMs: number;
-  bytes: number;
-  format: string;
-  mime: string;
-  createdAt: string;
-}
-
-function upload(
-  bytes: Uint8Array | string,
-  {
-    user = 'official-02680',
-    type = 'audio/ogg',
-    target = app,
-    url = '/assets',
-  }: {
-    user?: User | null;
-    type?: string | null;
-    target?: FastifyInstance;
-    url?: string;
-  } = {},
-) {
-  return target.inject({
-    method: 'POST',
-    url,
-    headers: { ...(user ? { cookie: cookies.get(user) as string } : {}), ...(type ? { 'content-type': type } : {}) },
-    payload: Buffer.from(bytes),
+/**
+ * Puts an Ogg Opus file in the store and records it as an upload would have been
+ * (the row the routes serve from), without the pipeline. Answers its SHA-256.
+ */
+async function storeAsset(bytes: Uint8Array): Promise<string> {
+  const probe = probeOggOpus(bytes);
+  if (!probe.ok) throw new Error(`test fixture is not Ogg Opus: ${probe.message}`);
+  const sha256 = await store.put(bytes);
+  expect(sha256).toBe(sha(bytes));
+  await database.db().asset.create({
+    data: {
+      sha256,
+      durationMs: probe.info.durationMs,
+      bytes: bytes.length,
+      format: 'ogg-opus',
+      mime: 'audio/ogg; codecs=opus',
+    },
   });
-}
-
-/** Every file under the store's directory (temporary ones included). */
-async function filesInStore(): Promise<string[]> {
-  const names: string[] = [];
-  for (const shard of await readdir(dir).catch(() => [] as string[]))
-    for (const name of await readdir(join(dir, shard))) names.push(`${shard}/${name}`);
-  return names.sort();
-}
-
-/** Asserts a refused upload stored nothing: no file (not even a temporary one), no row, no audit entry. */
-async function expectNothingStored(bytes: Uint8Array, before: string[]) {
-  const hash = sha(bytes);
-  expect(await store.has(hash)).toBe(false);
-  expect(await database.db().asset.findUnique({ where: { sha256: hash } })).toBeNull();
-  expect(await database.db().auditLog.count({ where: { entity: 'asset', entityId: hash } })).toBe(0);
-  expect(await filesInStore()).toEqual(before);
+  return sha256;
 }
 
 // --- Ogg pages for hand-made files (the probe has its own CRC; this one is the writer's) ---
@@ -172,16 +139,6 @@ const opusHead = () => {
 const opusTags = () =>
   Buffer.concat([Buffer.from('OpusTags'), Buffer.from([4, 0, 0, 0]), Buffer.from('test'), Buffer.alloc(4)]);
 
-const WAV = Buffer.concat([
-  Buffer.from('RIFF'),
-  Buffer.from([0x24, 0x08, 0, 0]),
-  Buffer.from('WAVEfmt '),
-  Buffer.from([16, 0, 0, 0, 1, 0, 1, 0, 0x80, 0xbb, 0, 0, 0, 0x77, 1, 0, 2, 0, 16, 0]),
-  Buffer.from('data'),
-  Buffer.alloc(2052),
-]);
-const MP3 = Buffer.concat([Buffer.from('ID3'), Buffer.from([4, 0, 0, 0, 0, 0, 0]), Buffer.alloc(500)]);
-const FLAC = Buffer.concat([Buffer.from('fLaC'), Buffer.alloc(300)]);
 const VORBIS = Buffer.concat([
   oggPage(
     Buffer.concat([
@@ -199,178 +156,15 @@ const HEADERS_ONLY = Buffer.concat([
   oggPage(opusTags(), { seq: 1, flags: 4 }),
 ]);
 
-describe('POST /assets', () => {
-  it('stores an Ogg Opus file by its SHA-256 and answers 201 with its duration', async () => {
-    const response = await upload(ONE_SECOND);
-    expect(response.statusCode, response.body).toBe(201);
-    const body = response.json() as AssetBody;
-    expect(body.sha256).toBe(sha(ONE_SECOND));
-    expect(Math.abs(body.durationMs - 1000)).toBeLessThanOrEqual(20);
-    expect(body).toMatchObject({
-      bytes: ONE_SECOND.length,
-      format: 'ogg-opus',
-      mime: 'audio/ogg; codecs=opus',
-      url: `/assets/${body.sha256}`,
-    });
-    expect(response.headers.location).toBe(`/assets/${body.sha256}`);
-    // The file on disk is exactly the upload, where the layout says.
-    const onDisk = await readFile(join(dir, body.sha256.slice(0, 2), body.sha256));
-    expect(sha(onDisk)).toBe(body.sha256);
-    expect(onDisk.equals(ONE_SECOND)).toBe(true);
-    const row = await database.db().asset.findUniqueOrThrow({ where: { sha256: body.sha256 } });
-    expect(row).toMatchObject({ durationMs: body.durationMs, bytes: ONE_SECOND.length, format: 'ogg-opus' });
-    const audit = await database.db().auditLog.findMany({ where: { entity: 'asset', entityId: body.sha256 } });
-    expect(audit).toHaveLength(1);
-    expect(audit[0]).toMatchObject({ action: 'create', actorKind: 'user' });
-    expect((await filesInStore()).filter((f) => f.includes('.tmp'))).toEqual([]);
-  });
-
-  it('answers 200 with the same asset when the file is already stored, and audits nothing new', async () => {
-    const response = await upload(ONE_SECOND, { user: 'technician-10', type: 'audio/opus' });
-    expect(response.statusCode, response.body).toBe(200);
-    expect((response.json() as AssetBody).sha256).toBe(sha(ONE_SECOND));
-    expect(await database.db().auditLog.count({ where: { entity: 'asset', entityId: sha(ONE_SECOND) } })).toBe(1);
-  });
-
-  it('measures other durations, and takes a content type with parameters', async () => {
-    const response = await upload(TWO_AND_A_HALF, { user: 'emergency-10', type: 'audio/ogg; codecs=opus' });
-    expect(response.statusCode, response.body).toBe(201);
-    expect(Math.abs((response.json() as AssetBody).durationMs - 2500)).toBeLessThanOrEqual(20);
-  });
-
-  it('answers one 201 and otherwise 200 when the same new file is uploaded at once by several', async () => {
-    const file = oggOpusFile(sine(550, 0.5));
-    const statuses = (
-      await Promise.all(['admin', 'official-02680', 'technician-10'].map((u) => upload(file, { user: u as User })))
-    ).map((r) => r.statusCode);
-    expect(statuses.sort()).toEqual([200, 200, 201]);
-    expect(await database.db().auditLog.count({ where: { entity: 'asset', entityId: sha(file) } })).toBe(1);
-  });
-
-  it('corrects a row recorded another way to what the file is (and audits it)', async () => {
-    const file = oggOpusFile(sine(660, 0.4));
-    await database
-      .db()
-      .asset.create({ data: { sha256: sha(file), durationMs: 9999, bytes: 1, format: 'opus', mime: 'audio/ogg' } });
-    const response = await upload(file);
-    expect(response.statusCode, response.body).toBe(200);
-    expect(response.json()).toMatchObject({ durationMs: 400, bytes: file.length, format: 'ogg-opus' });
-    expect(await store.has(sha(file))).toBe(true);
-    const audit = await database.db().auditLog.findFirstOrThrow({ where: { entity: 'asset', entityId: sha(file) } });
-    expect(audit.action).toBe('update');
-  });
-
-  const refusals: Array<[string, Buffer, string, string]> = [
-    ['an empty body', Buffer.alloc(0), 'empty', 'the file is empty'],
-    [
-      'a WAV file',
-      WAV,
-      'not-ogg',
-      'this is a WAV file; only Ogg Opus is accepted until the audio pipeline converts other formats',
-    ],
-    ['an MP3 file', MP3, 'not-ogg', 'this is an MP3 file'],
-    ['a FLAC file', FLAC, 'not-ogg', 'this is a FLAC file'],
-    ['an Ogg Vorbis file', VORBIS, 'not-opus', 'this is an Ogg Vorbis file; only Ogg Opus is accepted'],
-    ['random bytes', Buffer.from('hello, this is not audio at all'), 'not-ogg', 'not an Ogg file'],
-    ['Opus headers without audio', HEADERS_ONLY, 'zero-duration', 'no audio'],
-  ];
-  for (const [what, bytes, reason, detail] of refusals) {
-    it(`refuses ${what} with 422 saying what is wrong and what to do`, async () => {
-      const before = await filesInStore();
-      const response = await upload(bytes);
-      expect(response.statusCode, response.body).toBe(422);
-      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-      const problem = response.json() as { detail: string; reason: string };
-      expect(problem.reason).toBe(reason);
-      expect(problem.detail).toContain(detail);
-      // ...and what to do.
-      expect(problem.detail).toMatch(/; (send|convert|upload|export|encode|split)/);
-      await expectNothingStored(bytes, before);
-    });
-  }
-
-  it('refuses a file with a bad CRC (one byte changed) as damaged', async () => {
-    const damaged = Buffer.from(ONE_SECOND);
-    const middle = Math.floor(damaged.length / 2);
-    damaged[middle] = (damaged[middle] as number) ^ 0x10;
-    const before = await filesInStore();
-    const response = await upload(damaged);
-    expect(response.statusCode, response.body).toBe(422);
-    expect(response.json()).toMatchObject({ reason: 'corrupt' });
-    expect((response.json() as { detail: string }).detail).toMatch(/fails its CRC check: the file is damaged; export/);
-    await expectNothingStored(damaged, before);
-  });
-
-  it('refuses a truncated file, cut inside a page or at a page boundary', async () => {
-    const before = await filesInStore();
-    for (const cut of [ONE_SECOND.subarray(0, 5000), Buffer.concat(pages(ONE_SECOND).slice(0, -1))]) {
-      const response = await upload(cut);
-      expect(response.statusCode, response.body).toBe(422);
-      expect(response.json()).toMatchObject({ reason: 'truncated' });
-      expect((response.json() as { detail: string }).detail).toMatch(/cut short.*; upload the whole file again/);
-      await expectNothingStored(cut, before);
-    }
-  });
-
-  it('refuses a recording longer than the limit', async () => {
-    const before = await filesInStore();
-    const response = await upload(TWO_AND_A_HALF, { url: '/short/assets' });
-    expect(response.statusCode, response.body).toBe(422);
-    expect(response.json()).toMatchObject({ reason: 'too-long' });
-    expect((response.json() as { detail: string }).detail).toContain('lasts 2.500 s; at most 1.500 s is accepted');
-    // The same routes under /short accept a shorter one.
-    expect((await upload(ONE_SECOND, { url: '/short/assets' })).statusCode).toBe(200);
-    expect(await filesInStore()).toEqual(before);
-  });
-
-  it('refuses other content types with 415', async () => {
-    for (const type of ['application/json', 'text/plain', 'audio/wav', 'application/octet-stream', null]) {
-      const response = await upload(type === 'application/json' ? '{"a":1}' : ONE_SECOND.subarray(0, 100), { type });
-      expect(response.statusCode, `${type}: ${response.body}`).toBe(415);
-      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-      expect((response.json() as { detail: string }).detail).toContain('send the recording');
-    }
-  });
-
-  it('refuses a file over the size limit with 413 before storing anything', async () => {
-    const before = await filesInStore();
-    const big = oggOpusFile(sine(220, 0.8));
-    expect(big.length).toBeGreaterThan(SMALL_LIMIT);
-    const response = await upload(big, { target: small });
-    expect(response.statusCode, response.body).toBe(413);
-    expect(response.json()).toMatchObject({ maxBytes: SMALL_LIMIT });
-    expect((response.json() as { detail: string }).detail).toContain(`larger than ${SMALL_LIMIT} bytes`);
-    await expectNothingStored(big, before);
-    // Under the limit it is taken.
-    const little = oggOpusFile(sine(220, 0.2));
-    expect(little.length).toBeLessThanOrEqual(SMALL_LIMIT);
-    expect((await upload(little, { target: small })).statusCode).toBe(201);
-  });
-
-  it('refuses an upload without a session (401) or without any grant (403)', async () => {
-    const file = oggOpusFile(sine(770, 0.3));
-    const before = await filesInStore();
-    const anonymous = await upload(file, { user: null });
-    expect(anonymous.statusCode, anonymous.body).toBe(401);
-    expect(anonymous.headers['content-type']).toMatch(/^application\/problem\+json/);
-    const bearer = await app.inject({
-      method: 'POST',
-      url: '/assets',
-      headers: { authorization: 'Bearer not-a-token', 'content-type': 'audio/ogg' },
-      payload: file,
-    });
-    expect(bearer.statusCode).toBe(401);
-    const nobody = await upload(file, { user: 'nobody' });
-    expect(nobody.statusCode, nobody.body).toBe(403);
-    await expectNothingStored(file, before);
-  });
-});
-
 describe('GET /assets/{sha256}', () => {
   const hash = sha(ONE_SECOND);
   const size = ONE_SECOND.length;
   const get = (headers: Record<string, string> = {}, method: 'GET' | 'HEAD' = 'GET', id = hash) =>
     app.inject({ method, url: `/assets/${id}`, headers });
+
+  beforeAll(async () => {
+    await storeAsset(ONE_SECOND);
+  });
 
   it('serves the whole file without a session, with caching headers', async () => {
     const response = await get();
@@ -476,11 +270,14 @@ describe('GET /assets/{sha256}', () => {
 
   it('answers 404 (not 500) when a recorded file is missing from the store', async () => {
     const file = oggOpusFile(sine(880, 0.3));
-    expect((await upload(file)).statusCode).toBe(201);
-    await store.delete(sha(file));
-    const response = await get({}, 'GET', sha(file));
-    expect(response.statusCode).toBe(404);
-    expect((response.json() as { detail: string }).detail).toContain('its file is missing');
+    const recorded = await storeAsset(file);
+    expect((await get({}, 'GET', recorded)).statusCode).toBe(200);
+    expect(await store.delete(recorded)).toBe(true);
+    for (const method of ['GET', 'HEAD'] as const) {
+      const response = await get({}, method, recorded);
+      expect(response.statusCode, method).toBe(404);
+      if (method === 'GET') expect((response.json() as { detail: string }).detail).toContain('its file is missing');
+    }
   });
 
   it('serves any range exactly (property)', async () => {
@@ -504,24 +301,41 @@ describe('GET /assets/{sha256}', () => {
 
 describe('GET /assets/{sha256}/info', () => {
   it('answers the asset record to signed-in users', async () => {
-    const hash = sha(ONE_SECOND);
+    const file = oggOpusFile(sine(600, 0.7));
+    const hash = await storeAsset(file);
+    const row = await database.db().asset.findUniqueOrThrow({ where: { sha256: hash } });
     const response = await app.inject({
-      url: `/assets/${hash}/info`,
+      url: `/assets/${hash.toUpperCase()}/info`,
       headers: { cookie: cookies.get('nobody') as string },
     });
     expect(response.statusCode, response.body).toBe(200);
-    expect(response.json()).toMatchObject({
+    expect(response.json()).toEqual({
       sha256: hash,
-      bytes: ONE_SECOND.length,
+      url: `/assets/${hash}`,
+      durationMs: row.durationMs,
+      bytes: file.length,
       format: 'ogg-opus',
+      mime: 'audio/ogg; codecs=opus',
       loudnessLufs: null,
+      truePeakDbtp: null,
+      origin: 'upload',
+      source: null,
+      processing: null,
+      createdAt: row.createdAt.toISOString(),
     });
+    expect(Math.abs(row.durationMs - 700)).toBeLessThanOrEqual(20);
     expect((await app.inject({ url: `/assets/${hash}/info` })).statusCode).toBe(401);
     const unknown = await app.inject({
       url: `/assets/${'cd'.repeat(32)}/info`,
       headers: { cookie: cookies.get('admin') as string },
     });
     expect(unknown.statusCode).toBe(404);
+    const malformed = await app.inject({
+      url: '/assets/not-a-hash/info',
+      headers: { cookie: cookies.get('admin') as string },
+    });
+    expect(malformed.statusCode).toBe(400);
+    expect((malformed.json() as { detail: string }).detail).toContain('64 hex digits');
   });
 });
 
@@ -533,14 +347,8 @@ describe('receivers downloading over HTTP', () => {
 
   beforeAll(async () => {
     server = await buildApp({ db: database.db(), redis, rateLimitNamespace: `test-${randomUUID()}-`, assets: store });
+    await storeAsset(file);
     base = await server.listen({ host: '127.0.0.1', port: 0 });
-    const response = await server.inject({
-      method: 'POST',
-      url: '/assets',
-      headers: { cookie: cookies.get('admin') as string, 'content-type': 'audio/ogg' },
-      payload: file,
-    });
-    expect(response.statusCode, response.body).toBe(201);
   });
   afterAll(async () => {
     await server?.close();
@@ -608,7 +416,9 @@ describe('Ogg Opus probe', () => {
   });
 
   it('names each problem', () => {
-    const [head, tags, ...audio] = pages(ONE_SECOND) as [Buffer, Buffer, ...Buffer[]];
+    // Pages gather about a second of packets: three seconds make several audio pages.
+    const [head, tags, ...audio] = pages(oggOpusFile(sine(440, 3))) as [Buffer, Buffer, ...Buffer[]];
+    expect(audio.length).toBeGreaterThanOrEqual(3);
     const other = (page: Buffer, serial: number) => {
       const copy = Buffer.from(page);
       copy.writeUInt32LE(serial, 14);
@@ -631,7 +441,7 @@ describe('Ogg Opus probe', () => {
       [Buffer.from('{"title": "not audio"}'), 'not-ogg', /JSON/],
       [VORBIS, 'not-opus', /Ogg Vorbis/],
       [
-        Buffer.concat([head, tags, ...audio.slice(0, 10), ...audio.slice(11)]),
+        Buffer.concat([head, tags, ...audio.slice(0, 1), ...audio.slice(2)]),
         'corrupt',
         /sequence number .* pages are missing/,
       ],
@@ -667,8 +477,15 @@ describe('Ogg Opus probe', () => {
     last.writeBigInt64LE(48_000n * 3600n, 6);
     const lying = probeOggOpus(Buffer.concat([head, tags, ...audio.slice(0, -1), fixCrc(last)]));
     expect(lying).toMatchObject({ ok: false, reason: 'corrupt' });
-    expect(probeOggOpus(ONE_SECOND, { maxDurationMs: 999 })).toMatchObject({ ok: false, reason: 'too-long' });
-    expect(probeOggOpus(ONE_SECOND, { maxDurationMs: 1000 }).ok).toBe(true);
+    // The limit is inclusive: a file as long as the limit is taken, a millisecond less refuses it.
+    const measured = probeOggOpus(ONE_SECOND);
+    if (!measured.ok) throw new Error(measured.message);
+    const { durationMs } = measured.info;
+    expect(probeOggOpus(ONE_SECOND, { maxDurationMs: durationMs - 1 })).toMatchObject({
+      ok: false,
+      reason: 'too-long',
+    });
+    expect(probeOggOpus(ONE_SECOND, { maxDurationMs: durationMs }).ok).toBe(true);
   });
 
   it('answers any bytes without throwing (property)', () => {
@@ -701,38 +518,6 @@ describe('Ogg Opus probe', () => {
     fc.assert(
       fc.property(fc.nat(ONE_SECOND.length - 1), (length) => probeOggOpus(ONE_SECOND.subarray(0, length)).ok === false),
       { numRuns: 300 },
-    );
-  });
-
-  it('takes mutated uploads over HTTP without a server error, storing only what it accepts (property)', async () => {
-    const mutation = fc.oneof(
-      fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), xor: fc.integer({ min: 1, max: 255 }) }),
-      fc.record({ kind: fc.constant('cut' as const), at: fc.nat() }),
-      fc.record({
-        kind: fc.constant('insert' as const),
-        at: fc.nat(),
-        bytes: fc.uint8Array({ minLength: 1, maxLength: 64 }),
-      }),
-      fc.record({ kind: fc.constant('drop' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 400 }) }),
-      fc.record({ kind: fc.constant('none' as const) }),
-    );
-    const base = oggOpusFile(sine(500, 0.25));
-    await fc.assert(
-      fc.asyncProperty(fc.array(mutation, { maxLength: 3 }), async (mutations) => {
-        let bytes = Buffer.from(base);
-        for (const m of mutations) {
-          const at = 'at' in m ? m.at % (bytes.length + 1) : 0;
-          if (m.kind === 'flip' && at < bytes.length) bytes[at] = (bytes[at] as number) ^ m.xor;
-          if (m.kind === 'cut') bytes = bytes.subarray(0, at);
-          if (m.kind === 'insert') bytes = Buffer.concat([bytes.subarray(0, at), m.bytes, bytes.subarray(at)]);
-          if (m.kind === 'drop') bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(at + m.length)]);
-        }
-        const response = await upload(bytes);
-        if (![200, 201, 422].includes(response.statusCode)) return false;
-        const stored = await store.has(sha(bytes));
-        return response.statusCode === 422 ? !stored : stored;
-      }),
-      { numRuns: 60 },
     );
   });
 });
@@ -796,36 +581,32 @@ describe('OpenAPI', () => {
     const document = app.swagger() as {
       paths: Record<
         string,
-        Record<
-          string,
-          {
-            summary?: string;
-            tags?: string[];
-            responses?: Record<string, unknown>;
-            requestBody?: { content: Record<string, unknown> };
-            security?: unknown[];
-          }
-        >
+        Record<string, { summary?: string; tags?: string[]; responses?: Record<string, unknown>; security?: unknown[] }>
       >;
     };
     const result = await validate(structuredClone(document) as Parameters<typeof validate>[0]);
     expect(result.valid, result.valid ? '' : compileErrors(result)).toBe(true);
-    const upload = document.paths['/assets']?.post;
-    expect(Object.keys(upload?.requestBody?.content ?? {})).toEqual(['audio/ogg', 'audio/opus']);
-    expect(Object.keys(upload?.responses ?? {})).toEqual(expect.arrayContaining(['200', '201', '413', '415', '422']));
     for (const [path, method] of [
-      ['/assets', 'post'],
       ['/assets/{sha256}', 'get'],
       ['/assets/{sha256}', 'head'],
       ['/assets/{sha256}/info', 'get'],
     ] as const) {
       const operation = document.paths[path]?.[method];
       expect(operation?.summary, `${method} ${path}`).toBeTruthy();
-      expect(operation?.tags).toEqual(['assets']);
+      expect(operation?.tags, `${method} ${path}`).toEqual(['assets']);
     }
     expect(document.paths['/assets/{sha256}']?.get?.security).toEqual([]);
     expect(Object.keys(document.paths['/assets/{sha256}']?.get?.responses ?? {})).toEqual(
       expect.arrayContaining(['200', '206', '304', '400', '404', '416']),
     );
+    // Without the audio pipeline there is no upload route, documented or served.
+    expect(document.paths['/assets']).toBeUndefined();
+    const upload = await app.inject({
+      method: 'POST',
+      url: '/assets',
+      headers: { cookie: cookies.get('admin') as string, 'content-type': 'audio/ogg' },
+      payload: ONE_SECOND,
+    });
+    expect(upload.statusCode, upload.body).toBe(404);
   });
 });

@@ -108,6 +108,9 @@ function startController(): Controller {
       EVENTS_CHANNEL: `${queuePrefix}-events`,
       INGEST_GROUP: queuePrefix,
       EMQX_HOOK_TOKEN: '',
+      // The seeded programmes stay text (this test is about dispatch, not speech).
+      TTS_ENGINE: 'none',
+      ASSET_DIR: join(tempDir, 'assets'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

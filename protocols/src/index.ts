@@ -1,6 +1,8 @@
 // The wire contract. Everything that crosses MQTT is declared here and nowhere else.
 
 export { buildAsyncApi } from './asyncapi/build-asyncapi.js';
+export * from './audio/ogg-opus-container.js';
+export * from './audio/tones.js';
 export * from './commands/bodies.js';
 export * from './commands/envelope.js';
 export * from './commands/playable.js';

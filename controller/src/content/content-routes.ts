@@ -184,6 +184,21 @@ async function checkVariants(db: Pick<Database, 'asset'>, variants: VariantInput
   return rows;
 }
 
+/**
+ * A text variant sent again with the same words keeps the speech already made for it, so
+ * changing a title does not leave receivers without audio until synthesis runs again.
+ */
+function keepSynthesised(
+  rows: Awaited<ReturnType<typeof checkVariants>>,
+  current: { language: string; kind: string; text: string | null; assetSha256: string | null }[],
+) {
+  return rows.map((row) => {
+    if (row.kind !== 'text') return row;
+    const before = current.find((v) => v.language === row.language && v.kind === 'text' && v.text === row.text);
+    return before?.assetSha256 ? { ...row, assetSha256: before.assetSha256 } : row;
+  });
+}
+
 /** Locks the content row for the rest of the transaction and loads it (404 if unknown). */
 async function loadForChange(tx: Prisma.TransactionClient, id: string): Promise<ContentRow> {
   await tx.$queryRaw`SELECT 1 FROM "Content" WHERE id = ${id}::uuid FOR UPDATE`;
@@ -206,7 +221,22 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
   db: Database;
   /** Called after a change to content (schedules using it may need re-provisioning). */
   onContentChanged?: (contentId: string) => Promise<void>;
-}> = async (app, { db, onContentChanged }) => {
+  /** Called after content is saved with text variants still to synthesise (queues the speech). */
+  onTextToSynthesise?: (contentId: string) => Promise<void>;
+}> = async (app, { db, onContentChanged, onTextToSynthesise }) => {
+  /** Follow-up work of a saved change; its failure must not make the caller retry the change. */
+  const followUp = async (
+    request: { log: { error: (o: object, m: string) => void } },
+    id: string,
+    changed: boolean,
+  ) => {
+    try {
+      if (changed) await onContentChanged?.(id);
+      await onTextToSynthesise?.(id);
+    } catch (error) {
+      request.log.error({ err: error, contentId: id }, 'content saved, but its follow-up failed');
+    }
+  };
   app.get(
     '/content',
     {
@@ -330,6 +360,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
         await recordAudit(tx, { actor: principal, action: 'create', entity: 'content', entityId: row.id, after: body });
         return body;
       });
+      await followUp(request, created.id, false);
       return reply
         .status(201)
         .header('etag', etagOf(created))
@@ -369,7 +400,9 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
         requireScope(principal, CONTENT_ROLES, current.ownerArea);
         const before = toContent(current);
         requireCurrent(request, etagOf(before));
-        const variants = input.variants ? await checkVariants(tx, input.variants) : undefined;
+        const variants = input.variants
+          ? keepSynthesised(await checkVariants(tx, input.variants), current.variants)
+          : undefined;
         const row = await tx.content.update({
           where: { id },
           data: {
@@ -384,12 +417,7 @@ export const contentRoutes: FastifyPluginAsyncTypebox<{
         await recordAudit(tx, { actor: principal, action: 'update', entity: 'content', entityId: id, before, after });
         return after;
       });
-      // The change is saved; a failure to queue follow-up work must not make the caller retry it.
-      try {
-        await onContentChanged?.(id);
-      } catch (error) {
-        request.log.error({ err: error, contentId: id }, 'content changed, but its follow-up failed');
-      }
+      await followUp(request, id, true);
       return reply.header('etag', etagOf(updated)).send(updated);
     },
   );

@@ -1,5 +1,7 @@
 import type { AssetRef, LanguageCode, Segment } from '@loa/protocols';
-import { isLanguageCode } from '@loa/protocols';
+import { DEFAULT_SIREN_LEVEL, isLanguageCode, toneName } from '@loa/protocols';
+import { toneAssets } from '../audio/tone-assets.js';
+import type { Database } from '../database/client.js';
 
 interface VariantWithAsset {
   language: string;
@@ -34,4 +36,22 @@ export function audioSegments(
     assets.push(assetRef(asset));
   }
   return { segments, assets };
+}
+
+type PreludeKind = 'none' | 'chime' | 'siren';
+
+/**
+ * The stored tone for an item's prelude (the chime; the default-level siren for a
+ * schedule's siren prelude), to send as `preludeSha256` with its asset. Without a stored
+ * tone the receiver sounds its built-in one, the same sound from the same definition.
+ */
+export async function preludeTones(
+  db: Database,
+): Promise<(prelude: PreludeKind) => { preludeSha256?: string; asset?: AssetRef }> {
+  const tones = await toneAssets(db);
+  return (prelude) => {
+    if (prelude === 'none') return {};
+    const tone = tones.get(prelude === 'chime' ? 'chime' : toneName('siren', DEFAULT_SIREN_LEVEL));
+    return tone ? { preludeSha256: tone.sha256, asset: assetRef(tone) } : {};
+  };
 }

@@ -3,7 +3,7 @@ import type { CommandBody, CommandTarget } from '@loa/protocols';
 import type { Database } from '../database/client.js';
 import { notFound, Problem } from '../http/problem.js';
 import type { ResolvedTargets } from '../scheduling/targets.js';
-import { audioSegments } from './audio-segments.js';
+import { audioSegments, preludeTones } from './audio-segments.js';
 import { commandTargetsOf } from './immediate-commands.js';
 
 export interface PlayNowRequest {
@@ -36,6 +36,7 @@ export async function playNowCommands(db: Database, request: PlayNowRequest, tar
     ).map((a) => [a.code, a.languages]),
   );
   const itemId = `play-${randomUUID()}`;
+  const prelude = (await preludeTones(db))(request.prelude);
   const commands: Array<{ target: CommandTarget; body: CommandBody<'play.now'>; languages: string[] }> = [];
   const silent: string[] = [];
   for (const target of commandTargetsOf(targets)) {
@@ -61,9 +62,10 @@ export async function playNowCommands(db: Database, request: PlayNowRequest, tar
           volume: request.volume,
           repeat: request.repeat,
           prelude: request.prelude,
+          ...(prelude.preludeSha256 ? { preludeSha256: prelude.preludeSha256 } : {}),
           segments,
         },
-        assets,
+        assets: prelude.asset ? [...assets, prelude.asset] : assets,
       },
     });
   }

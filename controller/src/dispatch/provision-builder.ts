@@ -1,6 +1,6 @@
 import type { AssetRef, CommandBody, CommandTarget, ScheduledItem } from '@loa/protocols';
 import type { Database } from '../database/client.js';
-import { audioSegments } from './audio-segments.js';
+import { audioSegments, preludeTones } from './audio-segments.js';
 
 export interface ProvisionPlan {
   target: CommandTarget;
@@ -42,6 +42,7 @@ export async function buildProvision(
   });
   const items: ScheduledItem[] = [];
   const assets = new Map<string, AssetRef>();
+  const preludeOf = await preludeTones(db);
   const withoutAudio: string[] = [];
   for (const o of occurrences) {
     const s = o.schedule;
@@ -61,6 +62,7 @@ export async function buildProvision(
       volume: s.volume,
       repeat: s.repeat,
       prelude: s.prelude,
+      ...withPrelude(preludeOf(s.prelude), assets),
       segments,
       startAt: o.startsAt.getTime(),
       endBy: o.endsAt.getTime(),
@@ -81,4 +83,11 @@ export async function buildProvision(
     occurrenceIds: items.map((i) => i.itemId),
     withoutAudio,
   };
+}
+
+/** The prelude's tone, its asset added to those to fetch. */
+function withPrelude(tone: { preludeSha256?: string; asset?: AssetRef }, assets: Map<string, AssetRef>) {
+  if (!tone.preludeSha256 || !tone.asset) return {};
+  assets.set(tone.asset.sha256, tone.asset);
+  return { preludeSha256: tone.preludeSha256 };
 }

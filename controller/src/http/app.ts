@@ -11,6 +11,8 @@ import type { Principal } from '../access/principal.js';
 import { areaRoutes } from '../areas/area-routes.js';
 import { assetRoutes } from '../assets/asset-routes.js';
 import type { AssetStore } from '../assets/asset-store.js';
+import { uploadRoutes } from '../assets/upload-routes.js';
+import type { AudioServices } from '../audio/audio-services.js';
 import { auditRoutes } from '../audit/audit-routes.js';
 import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
@@ -32,6 +34,7 @@ import { occurrenceRoutes } from '../scheduling/occurrence-routes.js';
 import { targetsUsingContent } from '../scheduling/replan.js';
 import { scheduleChangeRoutes } from '../scheduling/schedule-changes.js';
 import { type ScheduleChanged, scheduleRoutes } from '../scheduling/schedule-routes.js';
+import { speechRoutes } from '../speech/speech-routes.js';
 import { userRoutes } from '../users/user-routes.js';
 import { Problem, problemHandler } from './problem.js';
 import { schemaErrorFormatter } from './validation-errors.js';
@@ -66,6 +69,8 @@ export interface AppOptions {
   assets?: AssetStore;
   /** Largest asset upload in bytes (ASSET_MAX_BYTES). Default 50 MiB. */
   assetMaxBytes?: number;
+  /** The audio pipeline (uploads, speech, tones); without it only downloads are served. */
+  audio?: AudioServices;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -130,12 +135,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auditRoutes, { db });
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
-  if (options.assets)
-    await app.register(assetRoutes, {
-      db,
-      store: options.assets,
+  if (options.assets) await app.register(assetRoutes, { db, store: options.assets });
+  const audio = options.audio;
+  if (audio) {
+    const shared = { db, jobs: audio.jobs, processing: audio.processing };
+    await app.register(uploadRoutes, {
+      ...shared,
+      incomingDir: audio.incomingDir,
       ...(options.assetMaxBytes === undefined ? {} : { maxBytes: options.assetMaxBytes }),
     });
+    await app.register(speechRoutes, { ...shared, speech: audio.speech });
+  }
   const onScheduleChanged = options.onScheduleChanged;
   await app.register(contentRoutes, {
     db,
@@ -143,6 +153,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ...(onScheduleChanged
       ? { onContentChanged: async (id: string) => onScheduleChanged(await targetsUsingContent(db, id)) }
       : {}),
+    ...(audio ? { onTextToSynthesise: (id: string) => audio.synthesiseContent(id) } : {}),
   });
   if (options.bus) await app.register(eventRoutes, { db, bus: options.bus });
   if (options.commands) await app.register(commandRoutes, { db, ...options.commands });

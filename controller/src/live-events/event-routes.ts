@@ -7,7 +7,8 @@ import type { EventBus } from './event-bus.js';
 
 /**
  * GET /events (WebSocket): live fleet events the signed-in user may see (delivery
- * states, receivers going online/offline, faults), as one JSON object per message.
+ * states, receivers going online/offline, faults) and the progress of their audio jobs,
+ * as one JSON object per message.
  */
 export const eventRoutes: FastifyPluginAsync<{ db: Database; bus: EventBus }> = async (app, { db, bus }) => {
   await app.register(websocket);
@@ -38,6 +39,11 @@ export const eventRoutes: FastifyPluginAsync<{ db: Database; bus: EventBus }> = 
       const principal = request.principal;
       if (!principal) return socket.close(1008, 'sign in first');
       const off = bus.on((event) => {
+        if (event.type === 'audio.job') {
+          if ((event.userId === null || event.userId === principal.userId) && socket.readyState === socket.OPEN)
+            socket.send(JSON.stringify(event));
+          return;
+        }
         void pathOf(event.receiverId).then((path) => {
           if (path && covers(principal, ALL_ROLES, path) && socket.readyState === socket.OPEN)
             socket.send(JSON.stringify(event));

@@ -69,8 +69,18 @@ export class AudioRenderer implements Renderer {
     const files = new Map<string, Buffer>();
     let outcome: RenderOutcome;
     try {
-      for (const part of parts)
-        if (part.sha256 && !files.has(part.sha256)) files.set(part.sha256, await this.#read(part.sha256));
+      for (const [i, part] of parts.entries()) {
+        if (!part.sha256 || files.has(part.sha256)) continue;
+        if (part.kind === 'prelude') {
+          // A prelude's file missing or damaged must never silence the item it announces:
+          // the built-in tone (the same sound, from the same definition) plays instead.
+          const file = await this.#read(part.sha256).catch(() => undefined);
+          if (file) files.set(part.sha256, file);
+          else parts[i] = { kind: 'prelude', pcm: item.prelude === 'siren' ? siren() : chime() };
+          continue;
+        }
+        files.set(part.sha256, await this.#read(part.sha256));
+      }
       outcome = await new ItemPlayback(this.o, parts, files, signal, onProgress).run(item.volume);
     } catch (error) {
       outcome = failedOutcome(error, 0);

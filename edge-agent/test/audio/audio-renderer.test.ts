@@ -238,6 +238,23 @@ describe('audio renderer', () => {
     expect(none.sink.runs.map((r) => r.label)).toEqual(['vie']);
   });
 
+  it("sounds the built-in tone when the prelude's own file is missing or damaged, never failing the item", async () => {
+    for (const prelude of ['c'.repeat(64), 'b'.repeat(64)]) {
+      const { clock, sink, play } = rig({
+        renderer: {
+          readAsset: async (sha) => (sha === 'b'.repeat(64) ? Buffer.from('ID3\x03 an mp3') : assets.get(sha)),
+        },
+      });
+      const outcome = await drive(
+        clock,
+        play(playable({ prelude: 'siren', preludeSha256: prelude, segments: SEGMENTS.slice(1) })),
+      );
+      expect(outcome.result).toBe('finished');
+      near(sink.runs.at(-1)?.from, 1500 + 4000, 1); // the built-in 4 s siren, then the segment
+      expect(sink.runs.at(-1)?.label).toBe('hmn');
+    }
+  });
+
   it('writes a real WAV file of what it plays', async () => {
     const clock = new ManualClock(0);
     const sink = new WavFileSink(mkdtempSync(join(tmpdir(), 'loa-render-wav-')));
@@ -329,10 +346,6 @@ describe('audio renderer', () => {
       playable({ segments: [...SEGMENTS, { language: 'tyz', sha256: 'a'.repeat(64), durationMs: 900 }] }),
     );
     expect(missing).toEqual({ result: 'failed', playedMs: 0, reason: `asset_missing ${'a'.repeat(12)}` });
-    const missingPrelude = await play(
-      playable({ prelude: 'chime', preludeSha256: 'c'.repeat(64), segments: SEGMENTS }),
-    );
-    expect(missingPrelude).toMatchObject({ result: 'failed', reason: `asset_missing ${'c'.repeat(12)}` });
     const undecodable = await play(
       playable({ segments: [{ language: 'vie', sha256: 'b'.repeat(64), durationMs: 1 }] }),
     );

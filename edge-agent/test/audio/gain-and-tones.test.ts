@@ -1,3 +1,4 @@
+import * as shared from '@loa/protocols';
 import { describe, expect, it } from 'vitest';
 import { applyGain, floatToPcm16, gainOf, LIMITER_KNEE, limit, volumeDb } from '../../src/audio/gain.js';
 import { CHIME_HZ, chime, SIREN_HIGH_HZ, SIREN_LOW_HZ, siren, testTone } from '../../src/audio/tones.js';
@@ -59,6 +60,19 @@ describe('synthesised sounds', () => {
     expect(chime().length).toBe((PRELUDE_MS.chime * RATE) / 1000);
     expect(siren().length).toBe((PRELUDE_MS.siren * RATE) / 1000);
     expect(testTone(2500).length).toBe(2.5 * RATE);
+  });
+
+  it('are the shared tones of @loa/protocols in 16 bits, made once', () => {
+    const pcm16 = (x: Float32Array) =>
+      Int16Array.from(x, (v) => Math.max(-32767, Math.min(32767, Math.round(v * 32767))));
+    const same = (a: Int16Array, b: Int16Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+    expect(same(chime(), pcm16(shared.chime()))).toBe(true);
+    expect(same(siren(), pcm16(shared.siren(3)))).toBe(true);
+    expect(same(siren(5), pcm16(shared.siren(5)))).toBe(true);
+    expect(same(testTone(500, 440), pcm16(shared.testTone(500, 440)))).toBe(true);
+    expect(chime()).toBe(chime());
+    expect(siren()).toBe(siren(3));
+    expect(siren(1)).not.toBe(siren(3));
   });
 
   it('the chime is two tones, ding then dong, that start and end quietly', () => {

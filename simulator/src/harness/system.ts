@@ -124,6 +124,8 @@ export class System {
           RATE_LIMIT_NAMESPACE: `${run}-rate-`,
           EVENTS_CHANNEL: `${run}:events`,
           INGEST_GROUP: run,
+          // The seeded week's programmes stay text: a scenario airs only what it schedules.
+          TTS_ENGINE: 'none',
           ...options.controllerEnv,
         },
         join(dir, 'controller.log'),

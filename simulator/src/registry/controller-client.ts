@@ -44,14 +44,21 @@ export class ControllerClient {
     return this.request<T>('POST', path, body);
   }
 
-  /** Uploads audio bytes as an asset (POST /assets); answers its SHA-256 and duration. */
+  /**
+   * Uploads audio (POST /assets) and waits for the pipeline to make the asset (Prefer:
+   * wait); answers the stored asset's SHA-256 (not the upload's: it is normalised and
+   * re-encoded) and duration.
+   */
   async uploadAsset(bytes: Buffer, type = 'audio/ogg'): Promise<{ sha256: string; durationMs: number }> {
     const response = await fetch(new URL('/assets', this.baseUrl), {
       method: 'POST',
-      headers: { cookie: this.#cookie, 'content-type': type },
+      headers: { cookie: this.#cookie, 'content-type': type, prefer: 'wait=120' },
       body: bytes,
     });
-    return (await this.#answer(response, 'POST /assets')) as { sha256: string; durationMs: number };
+    const answer = (await this.#answer(response, 'POST /assets')) as { sha256?: string; durationMs?: number };
+    if (response.status === 202 || !answer.sha256)
+      throw new ControllerError(response.status, 'POST /assets: the audio job did not finish within 120 s', answer);
+    return { sha256: answer.sha256, durationMs: answer.durationMs as number };
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
