@@ -12,6 +12,7 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 bash scripts/services.sh up
+bash scripts/tools.sh
 
 # Install only when the lockfile changed since the last install (or on a clean checkout).
 # `npm install` (which installs the locked versions) rather than `npm ci`: the registry

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CommandSigner,
   CommandVerifier,
@@ -13,6 +16,9 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DiskAssetStore } from '../src/assets/asset-store.js';
+import { DEFAULT_PIPELINE } from '../src/audio/pipeline.js';
+import { ensureTones } from '../src/audio/tone-assets.js';
 import { areaChain } from '../src/broker/broker-config.js';
 import { loadControllerConfig } from '../src/config.js';
 import { seedDemoProvince } from '../src/demo/seed.js';
@@ -165,7 +171,30 @@ describe('remote actions on one receiver', () => {
       payload: { action: 'test', mode: 'audible' },
     });
     expect(audible.statusCode).toBe(422);
-    expect(audible.json().detail).toMatch(/use mode "silent"/);
+    expect(audible.json().detail).toMatch(/chime asset.*use mode "silent"/);
+    // Once the audio pipeline has made the tones, the audible test plays the chime.
+    const dir = mkdtempSync(join(tmpdir(), 'loa-actions-tones-'));
+    const tones = await ensureTones(database.db(), new DiskAssetStore(dir), DEFAULT_PIPELINE);
+    const before = received.length;
+    const played = await app.inject({
+      method: 'POST',
+      url: `/receivers/${RX}/actions`,
+      headers: { cookie },
+      payload: { action: 'test', mode: 'audible' },
+    });
+    expect(played.statusCode, played.body).toBe(202);
+    await until(() => received.length > before);
+    const test = verifier.verify(received.at(-1)?.payload as Buffer, received.at(-1)?.topic);
+    expect(test.ok && test.command).toMatchObject({
+      id: played.json().commandId,
+      kind: 'device.test',
+      body: {
+        mode: 'audible',
+        toneSha256: tones.chime.sha256,
+        assets: [{ sha256: tones.chime.sha256, url: `/assets/${tones.chime.sha256}` }],
+      },
+    });
+    rmSync(dir, { recursive: true, force: true });
     const bad = await app.inject({
       method: 'POST',
       url: `/receivers/${RX}/actions`,

@@ -2,7 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CommandBody, CommandKind } from '@loa/protocols';
 import { Type } from '@sinclair/typebox';
 import { requireScope } from '../access/scope.js';
+import { toneAssets } from '../audio/tone-assets.js';
+import { assetRef } from '../dispatch/audio-segments.js';
 import { type CommandDeps, sendImmediate } from '../dispatch/immediate-commands.js';
+import type { Asset } from '../generated/prisma/client.js';
 import { notFound, Problem, ProblemSchema } from '../http/problem.js';
 
 const Action = Type.Union([
@@ -30,19 +33,24 @@ const Action = Type.Union([
 ]);
 
 /** The signed command each remote action becomes. */
-function commandOf(body: typeof Action.static): { kind: CommandKind; body: CommandBody<CommandKind> } {
+function commandOf(
+  body: typeof Action.static,
+  tone: Asset | undefined,
+): { kind: CommandKind; body: CommandBody<CommandKind> } {
   switch (body.action) {
     case 'volume':
       return { kind: 'device.volume', body: { volume: body.volume } };
     case 'test':
-      // An audible test plays a tone asset through the receiver's normal priority rules;
-      // the controller has no tone assets until the audio pipeline makes them.
-      if (body.mode === 'audible')
-        throw new Problem(
-          422,
-          'Unprocessable Content',
-          'an audible test needs a tone asset, which the audio pipeline will provide; use mode "silent" (amplifier and line check) for now, or run "edge-agent test-tone" on the receiver',
-        );
+      // An audible test plays the stored chime through the receiver's normal priority rules.
+      if (body.mode === 'audible') {
+        if (!tone)
+          throw new Problem(
+            422,
+            'Unprocessable Content',
+            'an audible test plays the chime asset, which the controller makes when its audio pipeline starts and has not yet; use mode "silent" (amplifier and line check), or run "edge-agent test-tone" on the receiver',
+          );
+        return { kind: 'device.test', body: { mode: 'audible', toneSha256: tone.sha256, assets: [assetRef(tone)] } };
+      }
       return { kind: 'device.test', body: { mode: body.mode } };
     case 'reload':
       return { kind: 'device.reload', body: {} };
@@ -88,7 +96,8 @@ export const receiverActionRoutes: FastifyPluginAsyncTypebox<CommandDeps> = asyn
     },
     async (request, reply) => {
       const { receiver, principal } = await receiverIn(request.params.id, request);
-      const command = commandOf(request.body);
+      const audible = request.body.action === 'test' && request.body.mode === 'audible';
+      const command = commandOf(request.body, audible ? (await toneAssets(db)).get('chime') : undefined);
       const sent = await sendImmediate(deps, principal, {
         kind: command.kind,
         target: { type: 'receiver', receiverId: receiver.id },
