@@ -107,7 +107,11 @@ export class AudioJobs {
           await this.#cleanUp(job);
           return result;
         } catch (error) {
-          if (!(error instanceof AudioRefusal)) throw error;
+          if (!(error instanceof AudioRefusal)) {
+            // The last attempt: its upload goes before the job is seen to fail.
+            if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.#cleanUp(job);
+            throw error;
+          }
           await this.#cleanUp(job);
           await job.updateData({ ...job.data, refusal: { reason: error.reason, detail: error.detail } });
           throw new UnrecoverableError(error.detail);
@@ -123,8 +127,6 @@ export class AudioJobs {
       if (!job) return;
       const over = job.data.refusal !== undefined || job.attemptsMade >= (job.opts.attempts ?? 1);
       if (!over) return;
-      // Retries spent: the upload goes (a refused one went already).
-      void this.#cleanUp(job);
       listener(viewOf(job, job.data.refusal ? 'refused' : 'failed', error.message), job.data.actor);
     });
   }
