@@ -13,7 +13,7 @@
 // Bytes per broadcast hour of each output, against 128 kbit/s MP3 (57.6 MB/h nominal, and
 // the same WAV actually encoded by ffmpeg's libmp3lame), are in `extra` too.
 //
-//   npm run bench -- transcode [--minutes 10] [--runs 5] [--pipeline-runs 3]
+//   npm run bench -- transcode [--minutes 10] [--runs 5] [--pipeline-runs 2]
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,7 +113,13 @@ async function speechWav(dir: string, seconds: number): Promise<string> {
   return wav;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)] as number;
+function median(xs: number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return Number.isInteger(mid)
+    ? ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+    : (sorted[Math.floor(mid)] as number);
+}
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 /** × real-time: seconds of audio per second of wall time. */
 const realtime = (audioSeconds: number, ms: number) => round(audioSeconds / (ms / 1000));
@@ -191,7 +197,7 @@ async function drain(source: AsyncGenerator<Float32Array>): Promise<Float32Array
 export default async function transcode(options: Record<string, string>): Promise<BenchOutcome> {
   const minutes = intOption(options, 'minutes', 10);
   const runs = Math.round(intOption(options, 'runs', 5));
-  const pipelineRuns = Math.round(intOption(options, 'pipeline-runs', Math.min(runs, 3)));
+  const pipelineRuns = Math.round(intOption(options, 'pipeline-runs', Math.min(runs, 2)));
   const ffmpegVersion = requireCommand('ffmpeg', ['-hide_banner', '-version'], 'ffmpeg');
   const opusencVersion = requireCommand('opusenc', ['--version'], 'opus-tools');
   const say = (line: string) => console.log(`[transcode] ${line}`);

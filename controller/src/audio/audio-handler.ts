@@ -39,6 +39,7 @@ export function audioHandler(options: AudioHandlerOptions): AudioHandler {
       }
       case 'speech-variant': {
         const done = await speech.synthesiseVariant(work.variantId, report);
+        // The variant was replaced or deleted meanwhile: nothing to give audio to.
         if (!done) return { sha256: '' };
         await options.onContentChanged?.(done.contentId);
         return { sha256: done.asset.sha256 };

@@ -168,7 +168,7 @@ function viewOf(job: Job<JobData, AudioJobResult>, state: string, failure?: stri
     state: resolved,
     stage: typeof p === 'object' && p ? (p.stage ?? null) : null,
     progress: resolved === 'completed' ? 1 : typeof p === 'object' && p ? (p.fraction ?? 0) : 0,
-    sha256: job.returnvalue?.sha256 ?? null,
+    sha256: job.returnvalue?.sha256 || null,
     reason: refusal?.reason ?? (resolved === 'failed' ? 'failed' : null),
     detail: refusal?.detail ?? (resolved === 'failed' ? (failure ?? job.failedReason ?? null) : null),
     attempts: job.attemptsMade,
