@@ -337,6 +337,7 @@ export default async function transcode(options: Record<string, string>): Promis
             loudness_lufs: last.prepared.loudnessLufs,
             true_peak_dbtp: last.prepared.truePeakDbtp,
             source_lufs: last.prepared.source.loudnessLufs,
+            source_true_peak_dbtp: last.prepared.source.truePeakDbtp,
           },
         },
         stages_alone_ms: {

@@ -28,14 +28,17 @@ export function processingKey(s: PipelineSettings): string {
   return `r128:${s.targetLufs}LUFS/${s.ceilingDbtp}dBTP;opus:${s.opus.bitrate}bps/${s.opus.frameMs}ms/fec${s.opus.expectedLossPercent}`;
 }
 
-export type PipelineStage = 'measuring' | 'encoding';
+export type PipelineStage = 'measuring' | 'normalising' | 'encoding';
 export type Progress = (stage: PipelineStage, fraction: number) => void;
 
 export interface PreparedAudio {
   ogg: Buffer;
   durationMs: number;
+  /** Loudness and true peak of the file as decoded (what receivers play). */
   loudnessLufs: number;
   truePeakDbtp: number;
+  /** True peak of what the encoder was given: at most the ceiling less the codec allowance. */
+  limitedTruePeakDbtp: number;
   source: { format: string; durationMs: number; loudnessLufs: number; truePeakDbtp: number };
   processing: string;
 }
@@ -44,12 +47,13 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** How close to the target the decoded output must come before a pass is accepted. */
 const LOUDNESS_TOLERANCE_LU = 0.3;
-/** Peak the Opus codec adds at speech bitrates, allowed for before encoding. */
-const CODEC_HEADROOM_DB = 1;
-/** Passes at most to meet the loudness target (each normalises, encodes and measures). */
-const MAX_PASSES = 5;
-/** Further passes, if needed, that only lower the peak: the ceiling is never exceeded. */
-const PEAK_PASSES = 3;
+/** Below the ceiling the limiter aims, for the peaks the codec adds. */
+const CODEC_ALLOWANCE_DB = 1;
+/** Encodes at most, each followed by decoding and measuring what a receiver will hear. */
+const ENCODE_ROUNDS = 3;
+/** Cheap passes (gain, limiter, meter) at most to find each round's gain, and how close. */
+const SEARCH_PASSES = 8;
+const SEARCH_TOLERANCE_LU = 0.1;
 /** Decoded audio kept in memory between passes up to this length (3 min: 35 MB). */
 const KEEP_DECODED_SAMPLES = 180 * PIPELINE_RATE;
 
@@ -93,9 +97,6 @@ export async function prepareAudio(
       `the recording is silent (${formatMs(source.durationMs())} without sound above ${SILENCE_LUFS} LUFS)`,
     );
 
-  // The limiter aims below the ceiling by the codec's overshoot (Opus at speech bitrates adds
-  // about a dB of peak), and what receivers will hear is decoded and measured: the gain and
-  // the headroom are corrected until it meets the target and the ceiling (EBU R128 s1).
   if (kept) {
     const chunks = kept;
     audio = {
@@ -105,39 +106,33 @@ export async function prepareAudio(
       },
     };
   }
+  // Cheap passes (gain, limiter, meter: no codec) find the gain that brings the limited
+  // signal to the aim; that is encoded, decoded as a receiver will and measured, and the
+  // aim corrected by what the codec did to loudness (a few tenths of a LU), at most three
+  // times. The true-peak ceiling is enforced on the signal the encoder takes, less an
+  // allowance for the codec: Opus at speech bitrates puts peaks 1-3 dB higher (EBU R128
+  // s1 asks for headroom before lossy coding), which the receiver's own soft limiter
+  // rounds off. Chasing the ceiling after the codec instead would limit a voice by 30 dB.
+  const limitDbtp = settings.ceilingDbtp - CODEC_ALLOWANCE_DB;
+  let aimLufs = settings.targetLufs;
   let gainDb = settings.targetLufs - sourceLufs;
-  let headroomDb = CODEC_HEADROOM_DB;
-  let encoded = await encodePass(audio, gainDb, settings.ceilingDbtp - headroomDb, settings, source.samples, progress);
-  let heard = await measureOgg(encoded);
-  let previous: { gainDb: number; lufs: number } | undefined;
-  for (let pass = 2; pass <= MAX_PASSES + PEAK_PASSES; pass++) {
-    const lufs = heard.integratedLufs();
-    const off = settings.targetLufs - lufs;
-    const over = heard.truePeakDbtp() - settings.ceilingDbtp;
-    if (Math.abs(off) <= LOUDNESS_TOLERANCE_LU && over <= 0) break;
-    // Out of passes for loudness, the ceiling still binds: only more headroom from here.
-    if (pass > MAX_PASSES) {
-      if (over <= 0) break;
-      headroomDb += over + 0.5;
-      encoded = await encodePass(audio, gainDb, settings.ceilingDbtp - headroomDb, settings, source.samples, progress);
-      heard = await measureOgg(encoded);
-      continue;
-    }
-    // Through the limiter a dB more gain gives less than a dB more loudness: the next gain
-    // follows the slope the last two passes showed (the secant), within sane steps.
-    const slope =
-      previous && Math.abs(gainDb - previous.gainDb) > 0.01 ? (lufs - previous.lufs) / (gainDb - previous.gainDb) : 1;
-    previous = { gainDb, lufs };
-    gainDb += Math.max(-6, Math.min(6, off / Math.max(0.2, Math.min(1, slope))));
-    if (over > 0) headroomDb += over + 0.2;
-    encoded = await encodePass(audio, gainDb, settings.ceilingDbtp - headroomDb, settings, source.samples, progress);
+  let encoded: Buffer = Buffer.alloc(0);
+  let heard = new LoudnessMeter(PIPELINE_RATE);
+  let limited = new LoudnessMeter(PIPELINE_RATE);
+  for (let round = 1; round <= ENCODE_ROUNDS; round++) {
+    gainDb = await findGain(audio, gainDb, aimLufs, limitDbtp, progress);
+    ({ ogg: encoded, limited } = await encodePass(audio, gainDb, limitDbtp, settings, source.samples, progress));
     heard = await measureOgg(encoded);
+    const off = settings.targetLufs - heard.integratedLufs();
+    if (Math.abs(off) <= LOUDNESS_TOLERANCE_LU) break;
+    aimLufs += off;
   }
   return {
     ogg: encoded,
     durationMs: Math.round(heard.durationMs()),
     loudnessLufs: round2(heard.integratedLufs()),
     truePeakDbtp: round2(heard.truePeakDbtp()),
+    limitedTruePeakDbtp: round2(limited.truePeakDbtp()),
     source: {
       format: audio.format,
       durationMs: Math.round(source.durationMs()),
@@ -155,6 +150,42 @@ async function measureOgg(ogg: Buffer): Promise<LoudnessMeter> {
   return meter;
 }
 
+/**
+ * The gain that brings the signal, through the limiter, to `aimLufs`. Through the limiter
+ * a dB more gain gives less than a dB more loudness (for a peaky voice a quarter), so each
+ * next gain follows the slope the last two passes showed (the secant), in bounded steps.
+ */
+async function findGain(
+  audio: OpenedAudio,
+  startDb: number,
+  aimLufs: number,
+  limitDbtp: number,
+  progress: Progress,
+): Promise<number> {
+  let gainDb = startDb;
+  let previous: { gainDb: number; lufs: number } | undefined;
+  for (let pass = 1; pass <= SEARCH_PASSES; pass++) {
+    progress('normalising', pass / (SEARCH_PASSES + 1));
+    const lufs = await meterPass(audio, gainDb, limitDbtp);
+    const off = aimLufs - lufs;
+    if (Math.abs(off) <= SEARCH_TOLERANCE_LU) break;
+    const slope =
+      previous && Math.abs(gainDb - previous.gainDb) > 0.01 ? (lufs - previous.lufs) / (gainDb - previous.gainDb) : 1;
+    previous = { gainDb, lufs };
+    gainDb += Math.max(-12, Math.min(12, off / Math.max(0.1, Math.min(1, slope))));
+  }
+  return gainDb;
+}
+
+/** Loudness of the signal after gain and limiter (no codec: a fraction of an encode's cost). */
+async function meterPass(audio: OpenedAudio, gainDb: number, limitDbtp: number): Promise<number> {
+  const normaliser = new Normaliser({ gain: 10 ** (gainDb / 20), sampleRate: PIPELINE_RATE, ceilingDbtp: limitDbtp });
+  const meter = new LoudnessMeter(PIPELINE_RATE);
+  for await (const chunk of audio.decode()) meter.push(normaliser.process(chunk));
+  meter.push(normaliser.flush());
+  return meter.integratedLufs();
+}
+
 async function encodePass(
   audio: OpenedAudio,
   gainDb: number,
@@ -162,20 +193,25 @@ async function encodePass(
   settings: PipelineSettings,
   total: number,
   progress: Progress,
-): Promise<Buffer> {
+): Promise<{ ogg: Buffer; limited: LoudnessMeter }> {
   const normaliser = new Normaliser({ gain: 10 ** (gainDb / 20), sampleRate: PIPELINE_RATE, ceilingDbtp: limitDbtp });
   const encoder = new OggOpusEncoder(settings.opus, { ENCODER_SETTINGS: processingKey(settings) });
+  const limited = new LoudnessMeter(PIPELINE_RATE);
   const pages: Buffer[] = [];
   let done = 0;
-  for await (const chunk of audio.decode()) {
-    encoder.push(normaliser.process(chunk));
+  const take = (pcm: Float32Array) => {
+    limited.push(pcm);
+    encoder.push(pcm);
     pages.push(encoder.take());
+  };
+  for await (const chunk of audio.decode()) {
+    take(normaliser.process(chunk));
     done += chunk.length;
     progress('encoding', Math.min(1, done / total));
   }
-  encoder.push(normaliser.flush());
+  take(normaliser.flush());
   pages.push(encoder.end());
-  return Buffer.concat(pages);
+  return { ogg: Buffer.concat(pages), limited };
 }
 
 function formatMs(ms: number): string {

@@ -22,6 +22,8 @@ const OPUS_SET_COMPLEXITY = 4010;
 const OPUS_SET_INBAND_FEC = 4012;
 const OPUS_SET_PACKET_LOSS_PERC = 4014;
 const OPUS_SET_SIGNAL = 4024;
+const OPUS_SET_MAX_BANDWIDTH = 4004;
+const OPUS_BANDWIDTH_WIDEBAND = 1103;
 const OPUS_SIGNAL_VOICE = 3001;
 /** libopus's look-ahead at 48 kHz (2.5 ms + 4 ms delay compensation): the pre-skip. */
 const LOOKAHEAD = 312;
@@ -59,6 +61,8 @@ export class OggOpusEncoder {
     this.#encoder.setBitrate(s.bitrate);
     this.#encoder.applyEncoderCTL(OPUS_SET_COMPLEXITY, 10);
     this.#encoder.applyEncoderCTL(OPUS_SET_SIGNAL, OPUS_SIGNAL_VOICE);
+    // Wideband (8 kHz of audio): all of speech that matters, and what horns reproduce.
+    this.#encoder.applyEncoderCTL(OPUS_SET_MAX_BANDWIDTH, OPUS_BANDWIDTH_WIDEBAND);
     this.#encoder.applyEncoderCTL(OPUS_SET_INBAND_FEC, s.expectedLossPercent > 0 ? 1 : 0);
     this.#encoder.applyEncoderCTL(OPUS_SET_PACKET_LOSS_PERC, s.expectedLossPercent);
     this.#frame = (OPUS_RATE * s.frameMs) / 1000;
