@@ -49,7 +49,8 @@ export const ControllerConfigSchema = Type.Object({
     default: -1,
     minimum: -12,
     maximum: 0,
-    description: 'Highest true peak of the signal an asset is encoded from (the limiter aims 1 dB lower, for the codec)',
+    description:
+      'Highest true peak of the signal an asset is encoded from (the limiter aims 1 dB lower, for the codec)',
   }),
   OPUS_BITRATE: Type.Integer({
     default: 24_000,
