@@ -142,50 +142,44 @@ function encodeOnly(chunks: Float32Array[]): { ms: number; ogg: Buffer } {
 interface PipelineRun {
   ms: number;
   prepared: PreparedAudio;
-  /** Encode passes (normalise, limit, encode, then decode and measure what came out). */
+  /** Encodes (normalise, limit, encode, then decode and measure what came out). */
   passes: number;
-  /** Decodes of the source by ffmpeg: the measuring pass, then one per encode pass (over 3 min). */
+  /** Decodes of the source by ffmpeg: measuring, each search pass and each encode (over 3 min). */
   sourceDecodes: number;
-  /** The wall time split by the source's decodes; null when the pipeline kept the PCM (≤ 3 min). */
-  split: { measuringMs: number; encodePassesMs: number; verifyMs: number } | null;
+  /** Wall time by the stage the pipeline reported (an encode's verification counts as encoding). */
+  split: Record<string, number>;
 }
 
-/** prepareAudio on the WAV, with each decode of the source timed to split the wall time. */
+/** prepareAudio on the WAV, its wall time split by the stages it reports. */
 async function pipeline(wav: string): Promise<PipelineRun> {
   const started = performance.now();
   const opened = await openAudio(wav, { decoder: 'ffmpeg' });
-  const spans: Array<{ start: number; end: number }> = [];
+  let sourceDecodes = 0;
   const decode = opened.decode;
-  opened.decode = async function* () {
-    const span = { start: performance.now(), end: Number.NaN };
-    spans.push(span);
-    yield* decode();
-    span.end = performance.now();
+  opened.decode = () => {
+    sourceDecodes++;
+    return decode();
   };
-  // Each encode pass reports its progress from near 0 up to 1: a drop starts a new pass.
+  // Each encode reports its progress from near 0 up to 1: a drop starts a new one.
   let passes = 0;
   let lastFraction = Number.POSITIVE_INFINITY;
-  const prepared = await prepareAudio(opened, DEFAULT_PIPELINE, (stage, fraction) => {
-    if (stage !== 'encoding') return;
+  const split: Record<string, number> = {};
+  let stage = 'opening';
+  let since = started;
+  const prepared = await prepareAudio(opened, DEFAULT_PIPELINE, (now, fraction) => {
+    if (now !== stage) {
+      const at = performance.now();
+      split[stage] = (split[stage] ?? 0) + at - since;
+      stage = now;
+      since = at;
+    }
+    if (now !== 'encoding') return;
     if (fraction < lastFraction) passes++;
     lastFraction = fraction;
   });
   const finished = performance.now();
-  let split: PipelineRun['split'] = null;
-  if (spans.length === passes + 1) {
-    // Between the end of an encode pass's decode and the next decode (or the end) the
-    // pipeline ends the encoder and decodes what it made to measure it: the verification.
-    let verifyMs = 0;
-    for (let i = 1; i < spans.length; i++)
-      verifyMs += (spans[i + 1]?.start ?? finished) - (spans[i] as { end: number }).end;
-    const first = spans[0] as { start: number; end: number };
-    split = {
-      measuringMs: first.end - first.start,
-      encodePassesMs: spans.slice(1).reduce((sum, s) => sum + (s.end - s.start), 0),
-      verifyMs,
-    };
-  }
-  return { ms: finished - started, prepared, passes, sourceDecodes: spans.length, split };
+  split[stage] = (split[stage] ?? 0) + finished - since;
+  return { ms: finished - started, prepared, passes, sourceDecodes, split };
 }
 
 async function drain(source: AsyncGenerator<Float32Array>): Promise<Float32Array[]> {
@@ -281,7 +275,7 @@ export default async function transcode(options: Record<string, string>): Promis
       pipelineRunsDone.push(p);
       say(
         `pipeline ${i + 1}/${pipelineRuns}: ${Math.round(p.ms)} ms (${realtime(audioSeconds, p.ms)}× real-time), ` +
-          `${p.passes} encode passes, ${p.prepared.loudnessLufs} LUFS, ${p.prepared.truePeakDbtp} dBTP`,
+          `${p.passes} encodes, ${p.prepared.loudnessLufs} LUFS, ${p.prepared.truePeakDbtp} dBTP`,
       );
     }
     const last = pipelineRunsDone.at(-1) as PipelineRun;
@@ -327,12 +321,7 @@ export default async function transcode(options: Record<string, string>): Promis
           x_realtime_p50: realtime(audioSeconds, median(pipelineMs)),
           encode_passes: pipelineRunsDone.map((p) => p.passes),
           source_decodes: pipelineRunsDone.map((p) => p.sourceDecodes),
-          split_ms_last_run: last.split && {
-            measuring: Math.round(last.split.measuringMs),
-            encode_passes: Math.round(last.split.encodePassesMs),
-            verification: Math.round(last.split.verifyMs),
-            other: Math.round(last.ms - last.split.measuringMs - last.split.encodePassesMs - last.split.verifyMs),
-          },
+          split_ms_last_run: Object.fromEntries(Object.entries(last.split).map(([k, v]) => [k, Math.round(v)])),
           result: {
             loudness_lufs: last.prepared.loudnessLufs,
             true_peak_dbtp: last.prepared.truePeakDbtp,
