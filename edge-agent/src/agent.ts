@@ -13,6 +13,7 @@ import {
   type VerifiedCommand,
 } from '@loa/protocols';
 import { Type } from '@sinclair/typebox';
+import { ActiveAlerts, AlertKeeper } from './alerts/alert-keeper.js';
 import { ClockSync } from './clock-sync/clock-sync.js';
 import { CommandIntake } from './commands/command-intake.js';
 import { type AgentConfig, mqttPasswordOf, trustedKeysOf } from './config/agent-config.js';
@@ -81,6 +82,7 @@ export class Agent {
     readonly book: ScheduleBook,
     readonly intake: CommandIntake,
     readonly outbox: Outbox,
+    readonly alerts: AlertKeeper,
   ) {
     this.volumeLevel = parts.config.audio.volume;
   }
@@ -204,6 +206,29 @@ export class Agent {
             void book.saveHandled(engine.handled()).catch((e: unknown) => storageFault(String(e)));
         }),
     });
+    // Alerts in force survive reboots: a storm warning repeating every hour goes on.
+    const alerts = new AlertKeeper({
+      clock,
+      controllerTime: time,
+      submit: (item, endBy) => engine.submit(item, 'alert', endBy),
+      stop: (request) => engine.stop(request),
+      fetch: async (assets) => {
+        cache.want(assets);
+        await cache.whenHeld(
+          assets.map((a) => a.sha256),
+          PLAY_NOW_FETCH_MS,
+        );
+      },
+      store: new DurableDocument(
+        storage,
+        'alerts.json',
+        ActiveAlerts,
+        () => [],
+        (_n, p) => storageFault(p),
+      ),
+      log,
+    });
+    await alerts.load();
     const verifier = new CommandVerifier({
       keys,
       receiverId: id,
@@ -222,6 +247,8 @@ export class Agent {
           if (await book.accept(command.target, command.body)) agent?.applySchedule();
         },
         'play.now': async (command) => agent?.playNow(command.body.item, command.body.assets),
+        'alert.issue': async (command) => alerts.issue(command.body),
+        'alert.cancel': async (command) => alerts.cancel(command.body),
         stop: async (command) => {
           engine.stop(command.body);
         },
@@ -281,7 +308,7 @@ export class Agent {
       config.health.heartbeatMs,
       log,
     );
-    agent = new Agent(parts, link, engine, cache, sync, reporter, faults, heartbeat, book, intake, outbox);
+    agent = new Agent(parts, link, engine, cache, sync, reporter, faults, heartbeat, book, intake, outbox, alerts);
     // A saved 0 (a muted receiver) stays 0.
     agent.volumeLevel = await volumeDoc.load();
 
@@ -379,6 +406,7 @@ export class Agent {
     this.heartbeat.stop();
     this.sync.stop();
     this.reporter.stop();
+    this.alerts.close();
     this.engine.close();
     void this.cache.close();
     this.link.drop();
@@ -388,6 +416,7 @@ export class Agent {
     this.heartbeat.stop();
     this.sync.stop();
     this.reporter.stop();
+    this.alerts.close();
     this.engine.close();
     this.cache.close();
     await this.link.close(reason);
