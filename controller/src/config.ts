@@ -69,6 +69,14 @@ export const ControllerConfigSchema = Type.Object({
     description: 'TTS service URL (TTS_ENGINE=http): POST {text, voice, language}',
   }),
   TTS_HTTP_VOICES: Type.String({ default: '', description: 'Voices of the TTS service by language: "vie=voice,..."' }),
+  ALERT_APPROVAL: Type.Union(
+    [Type.Literal('actual-district'), Type.Literal('actual'), Type.Literal('always'), Type.Literal('never')],
+    {
+      default: 'actual-district',
+      description:
+        'Which alerts need a second person to approve them before issue: Actual ones to a district or the province (actual-district), every Actual one, always, never',
+    },
+  ),
   EMQX_HOOK_TOKEN: Type.String({
     default: '',
     description: 'Shared secret for the EMQX HTTP auth hooks; empty: hooks not served',

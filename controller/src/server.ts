@@ -53,6 +53,7 @@ const app = await buildApp({
   assets,
   assetMaxBytes: config.ASSET_MAX_BYTES,
   audio,
+  alertApproval: config.ALERT_APPROVAL,
   ...(config.EMQX_HOOK_TOKEN
     ? {
         emqx: {

@@ -8,6 +8,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import type { Principal } from '../access/principal.js';
+import { alertRoutes } from '../alerts/alert-routes.js';
+import type { ApprovalRule } from '../alerts/approval-rule.js';
 import { areaRoutes } from '../areas/area-routes.js';
 import { assetRoutes } from '../assets/asset-routes.js';
 import type { AssetStore } from '../assets/asset-store.js';
@@ -71,6 +73,8 @@ export interface AppOptions {
   assetMaxBytes?: number;
   /** The audio pipeline (uploads, speech, tones); without it only downloads are served. */
   audio?: AudioServices;
+  /** Which alerts need a second person's approval (ALERT_APPROVAL); alerts need `commands` and `audio`. */
+  alertApproval?: ApprovalRule;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -160,6 +164,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   if (options.commands) await app.register(receiverActionRoutes, { db, ...options.commands });
   if (options.commands) await app.register(trustedKeyRoutes, { signer: options.commands.signer });
   if (options.emqx) await app.register(emqxHooks, { db, ...options.emqx });
+  if (options.commands && audio)
+    await app.register(alertRoutes, {
+      db,
+      ...options.commands,
+      speech: audio.speech,
+      approval: options.alertApproval ?? 'actual-district',
+      ...(options.now ? { now: options.now } : {}),
+    });
   const scheduling = {
     db,
     ...(options.now ? { now: options.now } : {}),
