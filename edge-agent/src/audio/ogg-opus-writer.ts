@@ -13,7 +13,9 @@ const PRE_SKIP = 312;
 /** An Ogg Opus file (48 kHz mono) of the given samples (-1..1). */
 export function oggOpusFile(samples: Float32Array): Buffer {
   const encoder = new OpusScript(48000, 1, OpusScript.Application.AUDIO);
-  const muxer = new OggOpusMuxer({ preSkip: PRE_SKIP, vendor: 'test' });
+  // One packet per page, as the test files have always been laid out (the controller's
+  // assets gather a second per page); tests that cut or damage pages rely on many pages.
+  const muxer = new OggOpusMuxer({ preSkip: PRE_SKIP, vendor: 'test', maxPageMs: 20 });
   const pages = [muxer.header()];
   // Enough frames to flush the encoder's look-ahead, so the file decodes to every sample.
   const frames = Math.ceil((samples.length + PRE_SKIP) / FRAME);
