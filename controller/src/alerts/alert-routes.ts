@@ -14,7 +14,7 @@ import type { Principal } from '../access/principal.js';
 import { covers, requirePrincipal, requireScope } from '../access/scope.js';
 import { recordAudit } from '../audit/audit-log.js';
 import { type CommandDeps, sendImmediate } from '../dispatch/immediate-commands.js';
-import type { Alert } from '../generated/prisma/client.js';
+import type { Alert, AreaLevel } from '../generated/prisma/client.js';
 import { forbidden, notFound, Problem, ProblemSchema } from '../http/problem.js';
 import type { SpeechSynthesis } from '../speech/speech-synthesis.js';
 import { alertItem, alertText } from './alert-audio.js';
@@ -147,6 +147,35 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
 
   const conflict = (detail: string) => new Problem(409, 'Conflict', detail);
 
+  /** One signed command per target area, sent at once (one publish reaches the whole area). */
+  async function toAreas<K extends 'alert.issue' | 'alert.cancel' | 'play.now'>(
+    principal: Principal,
+    areas: Array<{ level: AreaLevel; code: string }>,
+    kind: K,
+    body: CommandBody<K>,
+    ttlMs?: number,
+  ) {
+    const sent = [];
+    for (const area of areas)
+      sent.push(
+        await sendImmediate(options, principal, {
+          kind,
+          target: { type: 'area', level: area.level, areaCode: area.code },
+          body,
+          ...(ttlMs === undefined ? {} : { ttlMs }),
+        }),
+      );
+    return sent;
+  }
+
+  const audit = (
+    tx: Parameters<typeof recordAudit>[0],
+    principal: Principal,
+    action: string,
+    before: Alert | undefined,
+    after: Alert,
+  ) => recordAudit(tx, { actor: principal, action, entity: 'alert', entityId: after.id, before, after });
+
   app.post(
     '/alerts',
     {
@@ -184,13 +213,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
             createdById: principal.userId,
           },
         });
-        await recordAudit(tx, {
-          actor: principal,
-          action: 'create',
-          entity: 'alert',
-          entityId: created.id,
-          after: created,
-        });
+        await audit(tx, principal, 'create', undefined, created);
         return created;
       });
       return reply
@@ -258,14 +281,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
         });
         if (done.count === 0) throw conflict('the alert was approved or issued meanwhile');
         const after = await tx.alert.findUniqueOrThrow({ where: { id: row.id } });
-        await recordAudit(tx, {
-          actor: principal,
-          action: 'approve',
-          entity: 'alert',
-          entityId: row.id,
-          before: row,
-          after,
-        });
+        await audit(tx, principal, 'approve', row, after);
         return after;
       });
       return view(approved);
@@ -346,25 +362,9 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
         assets,
       };
       const ttlMs = Math.min(MAX_ALERT_MS, row.expiresAt.getTime() - now().getTime());
-      const commands = [];
-      for (const area of areas)
-        commands.push(
-          await sendImmediate(options, principal, {
-            kind: 'alert.issue',
-            target: { type: 'area', level: area.level, areaCode: area.code },
-            body,
-            ttlMs,
-          }),
-        );
+      const commands = await toAreas(principal, areas, 'alert.issue', body, ttlMs);
       const issued = await db.alert.findUniqueOrThrow({ where: { id: row.id } });
-      await recordAudit(db, {
-        actor: principal,
-        action: 'issue',
-        entity: 'alert',
-        entityId: row.id,
-        before: row,
-        after: issued,
-      });
+      await audit(db, principal, 'issue', row, issued);
       return { alert: await view(issued), commands };
     },
   );
@@ -414,14 +414,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
           alertId: row.identifier,
           ...(request.body.reason ? { reason: request.body.reason } : {}),
         };
-        for (const area of areas)
-          commands.push(
-            await sendImmediate(options, principal, {
-              kind: 'alert.cancel',
-              target: { type: 'area', level: area.level, areaCode: area.code },
-              body: stop,
-            }),
-          );
+        commands.push(...(await toAreas(principal, areas, 'alert.cancel', stop)));
         const message = request.body.message;
         if (message) {
           const { item, assets } = await alertItem(
@@ -435,25 +428,11 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
               prelude: 'chime',
             },
           );
-          for (const area of areas)
-            commands.push(
-              await sendImmediate(options, principal, {
-                kind: 'play.now',
-                target: { type: 'area', level: area.level, areaCode: area.code },
-                body: { item, assets },
-              }),
-            );
+          commands.push(...(await toAreas(principal, areas, 'play.now', { item, assets })));
         }
       }
       const cancelled = await db.alert.findUniqueOrThrow({ where: { id: row.id } });
-      await recordAudit(db, {
-        actor: principal,
-        action: 'cancel',
-        entity: 'alert',
-        entityId: row.id,
-        before: row,
-        after: cancelled,
-      });
+      await audit(db, principal, 'cancel', row, cancelled);
       return { alert: await view(cancelled), commands };
     },
   );
