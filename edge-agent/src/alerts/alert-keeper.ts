@@ -11,7 +11,10 @@ type Cancel = CommandBody<'alert.cancel'>;
 /** What is kept of each alert in force, so a receiver that reboots goes on repeating it. */
 export const ActiveAlerts = Type.Array(
   Type.Object({
-    body: AlertIssueBody,
+    // The body's fields, not the schema itself: a schema with an $id compiled inside
+    // another clashes with the command verifier's own compilation of it (Ajv refuses a
+    // second schema of the same id, and the alert would never sound).
+    body: Type.Object(AlertIssueBody.properties, { additionalProperties: false }),
     /** Airings so far (each a distinct item id, so proof-of-play tells them apart). */
     airings: Type.Integer({ minimum: 0 }),
     /** Controller time of the next airing; null when it will not air again. */
@@ -85,7 +88,7 @@ export class AlertKeeper {
     }
     const alert: ActiveAlert = { body, airings: 0, nextAt: now };
     this.#alerts.set(body.alertId, alert);
-    await this.#save();
+    // Sound first: a slow or failing store must never hold a warning back (#air saves after).
     await this.#air(alert);
   }
 
@@ -94,7 +97,7 @@ export class AlertKeeper {
     if (alert) {
       this.#silence(alert);
       this.#alerts.delete(body.alertId);
-      await this.#save();
+      this.#persist();
     } else {
       this.o.log('cancel of an alert not held here', { alertId: body.alertId });
     }
@@ -102,6 +105,11 @@ export class AlertKeeper {
       await this.o.fetch(body.assets ?? []);
       this.o.submit(body.message, this.o.controllerTime() + 10 * 60_000);
     }
+  }
+
+  /** Resolves when every save so far has finished. */
+  flushed(): Promise<void> {
+    return this.o.store.idle();
   }
 
   close(): void {
@@ -122,8 +130,8 @@ export class AlertKeeper {
     this.o.submit(item, body.alertExpiresAt);
     alert.airings++;
     alert.nextAt = this.#nextAiring(body, now);
-    await this.#save();
     this.#arm(alert);
+    this.#persist();
   }
 
   #nextAiring(body: Issue, now: number): number | null {
@@ -165,7 +173,7 @@ export class AlertKeeper {
     this.#timers.delete(alert.body.alertId);
     this.#alerts.delete(alert.body.alertId);
     this.o.log('alert expired', { alertId: alert.body.alertId });
-    await this.#save();
+    this.#persist();
   }
 
   /** Stops the alert's airing (playing or waiting) and its repeats. */
@@ -180,6 +188,11 @@ export class AlertKeeper {
 
   #save(): Promise<void> {
     return this.o.store.save([...this.#alerts.values()]);
+  }
+
+  /** Saves in the background; a failure is logged (the store reports it as a fault). */
+  #persist(): void {
+    this.#save().catch((error: unknown) => this.o.log('alerts could not be saved', { error: String(error) }));
   }
 }
 

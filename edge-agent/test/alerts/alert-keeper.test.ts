@@ -1,4 +1,4 @@
-import type { CommandBody } from '@loa/protocols';
+import { AlertIssueBody, type CommandBody, validate } from '@loa/protocols';
 import { describe, expect, it } from 'vitest';
 import { ActiveAlerts, AlertKeeper, airingId } from '../../src/alerts/alert-keeper.js';
 import { nextInWindow } from '../../src/alerts/repeat-window.js';
@@ -121,6 +121,7 @@ describe('alert keeper', () => {
     const first = rig(storage);
     await first.keeper.issue(issue({ repeat: { everyS: 3600 }, alertExpiresAt: T0 + 5 * H }));
     await first.keeper.issue(issue({ alertId: 'flood-1', alertExpiresAt: T0 + 30 * MIN }));
+    await first.keeper.flushed();
     first.keeper.close();
     first.engine.close();
     // Power comes back 45 min later.
@@ -139,6 +140,19 @@ describe('alert keeper', () => {
     await r.at(60);
     expect(r.reports).toEqual([]);
     expect(r.keeper.active()).toEqual([]);
+  });
+});
+
+describe('the stored alerts document', () => {
+  it('compiles beside the command schema it holds, in either order (one validator per process)', () => {
+    // A schema with an $id compiled inside another one clashed with the verifier's own
+    // compilation of it ("schema with key or id AlertIssueBody already exists"), and the
+    // alert never sounded on receivers that had compiled the other first.
+    const body = issue();
+    expect(validate(ActiveAlerts, [{ body, airings: 1, nextAt: null }]).ok).toBe(true);
+    expect(validate(AlertIssueBody, body).ok).toBe(true);
+    expect(validate(ActiveAlerts, [{ body, airings: 2, nextAt: T0 }]).ok).toBe(true);
+    expect(validate(ActiveAlerts, [{ body: { ...body, extra: 1 }, airings: 0, nextAt: null }]).ok).toBe(false);
   });
 });
 
