@@ -38,7 +38,7 @@ export const ControllerConfigSchema = Type.Object({
     default: 'auto',
     description: 'auto: ffmpeg where installed, else the npm decoders (WAV, MP3, Ogg Opus); ffmpeg or npm: only that',
   }),
-  FFMPEG_PATH: Type.String({ default: 'ffmpeg', minLength: 1, description: 'The ffmpeg command (ffprobe beside it)' }),
+  FFMPEG_PATH: Type.String({ default: 'ffmpeg', minLength: 1, description: 'The ffmpeg command' }),
   LOUDNESS_TARGET_LUFS: Type.Number({
     default: -16,
     minimum: -40,

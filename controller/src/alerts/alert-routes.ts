@@ -140,7 +140,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
 
   async function load(id: string, principal: Principal) {
     const row = await db.alert.findUnique({ where: { id } });
-    if (!row) throw notFound(`no alert ${id}`);
+    if (!row) throw notFound(`no alert ${id}; GET /alerts lists the alerts you may see`);
     const areas = await scopedAreas(principal, row.areaCodes);
     return { row, areas };
   }
@@ -273,13 +273,14 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
       const { row } = await load(request.params.id, principal);
       if (row.createdById === principal.userId)
         throw forbidden('an alert is approved by a second person, not by the one who drafted it');
-      if (row.state !== 'draft') throw conflict(`the alert is ${row.state}; only a draft is approved`);
+      if (row.state !== 'draft') throw conflict(`the alert is already ${row.state}; only a draft is approved`);
       const approved = await db.$transaction(async (tx) => {
         const done = await tx.alert.updateMany({
           where: { id: row.id, state: 'draft', approvedById: null },
           data: { approvedById: principal.userId, approvedAt: now() },
         });
-        if (done.count === 0) throw conflict('the alert was approved or issued meanwhile');
+        if (done.count === 0)
+          throw conflict('someone approved or issued the alert meanwhile; reload it (GET /alerts/{id})');
         const after = await tx.alert.findUniqueOrThrow({ where: { id: row.id } });
         await audit(tx, principal, 'approve', row, after);
         return after;
@@ -308,7 +309,12 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     async (request) => {
       const principal = requirePrincipal(request.principal);
       const { row, areas } = await load(request.params.id, principal);
-      if (row.state !== 'draft') throw conflict(`the alert is already ${row.state}`);
+      if (row.state !== 'draft')
+        throw conflict(
+          row.state === 'issued'
+            ? 'the alert is already issued; to change what is on air, cancel it and draft a new one'
+            : 'the alert is cancelled; draft a new one',
+        );
       if (
         needsApproval(
           options.approval,
@@ -320,7 +326,8 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
         throw conflict(
           `this ${row.status} alert to ${areas.map((a) => `${a.level} ${a.code}`).join(', ')} needs a second person's approval before it is issued (POST /alerts/${row.id}/approve)`,
         );
-      if (row.expiresAt.getTime() <= now().getTime()) throw conflict('the alert has expired; draft a new one');
+      if (row.expiresAt.getTime() <= now().getTime())
+        throw conflict('the alert expired before it was issued; draft a new one');
       const words = {
         status: row.status,
         riskLevel: row.riskLevel as RiskLevel,
@@ -338,7 +345,8 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
         where: { id: row.id, state: 'draft' },
         data: { state: 'issued', issuedAt: now(), issuedById: principal.userId },
       });
-      if (claimed.count === 0) throw conflict('the alert was issued or cancelled meanwhile');
+      if (claimed.count === 0)
+        throw conflict('someone issued or cancelled the alert meanwhile; reload it (GET /alerts/{id})');
       const body: CommandBody<'alert.issue'> = {
         alertId: row.identifier,
         revision: row.revision,
@@ -396,7 +404,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     async (request) => {
       const principal = requirePrincipal(request.principal);
       const { row, areas } = await load(request.params.id, principal);
-      if (row.state === 'cancelled') throw conflict('the alert is already cancelled');
+      if (row.state === 'cancelled') throw conflict('the alert is already cancelled; nothing is on air for it');
       const claimed = await db.alert.updateMany({
         where: { id: row.id, state: { not: 'cancelled' } },
         data: {
@@ -406,7 +414,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
           cancelReason: request.body.reason ?? null,
         },
       });
-      if (claimed.count === 0) throw conflict('the alert was cancelled meanwhile');
+      if (claimed.count === 0) throw conflict('someone cancelled the alert meanwhile; nothing more to do');
       const commands = [];
       if (row.state === 'issued') {
         // The stop goes out first; the message's speech is made after, so nothing delays it.

@@ -99,19 +99,18 @@ export async function answerJob(
       .header('preference-applied', 'wait')
       .send({ ...toAsset(asset), job });
   }
-  if (job.state === 'refused' || job.state === 'failed')
-    return reply
-      .status(job.state === 'refused' ? 422 : 500)
-      .type('application/problem+json')
-      .send({
-        type: 'about:blank',
-        title: job.state === 'refused' ? 'Unprocessable Content' : 'Internal Server Error',
-        status: job.state === 'refused' ? 422 : 500,
-        detail: job.detail ?? 'the audio job failed',
-        instance: request.url,
-        reason: job.reason ?? job.state,
-        job,
-      });
+  if (job.state === 'refused')
+    throw new Problem(422, 'Unprocessable Content', job.detail ?? 'the file cannot be used', {
+      reason: job.reason ?? 'refused',
+      job,
+    });
+  if (job.state === 'failed')
+    throw new Problem(
+      500,
+      'Internal Server Error',
+      `the audio job failed after ${job.attempts} attempts (${job.detail ?? 'no detail'}); try again later, and if it keeps failing tell an administrator (the controller's log names the job ${job.id})`,
+      { reason: 'failed', job },
+    );
   return reply.status(202).header('location', `/audio-jobs/${job.id}`).send({ job });
 }
 

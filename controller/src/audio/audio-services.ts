@@ -86,14 +86,9 @@ export class AudioServices {
   }
 
   /** Queues speech for a content's text variants that have no audio yet. */
-  async synthesiseContent(contentId: string): Promise<void> {
-    const variants = await this.db.contentVariant.findMany({
-      where: { contentId, kind: 'text', assetSha256: null },
-      select: { id: true, language: true },
-    });
-    for (const v of variants)
-      if (this.speech.voiceFor(v.language as never))
-        await this.jobs.add({ kind: 'speech-variant', variantId: v.id }, undefined, `speech-variant-${v.id}`);
+  async synthesiseContent(contentId?: string): Promise<void> {
+    for (const variantId of await this.speech.variantsToSynthesise(contentId))
+      await this.jobs.add({ kind: 'speech-variant', variantId }, undefined, `speech-variant-${variantId}`);
   }
 
   async start(options: {
@@ -113,8 +108,7 @@ export class AudioServices {
       }),
       options.onJob,
     );
-    for (const variantId of await this.speech.variantsToSynthesise())
-      await this.jobs.add({ kind: 'speech-variant', variantId }, undefined, `speech-variant-${variantId}`);
+    await this.synthesiseContent();
   }
 
   close(): Promise<void> {

@@ -99,10 +99,10 @@ export class SpeechSynthesis {
     return updated.count === 1 ? { contentId: variant.contentId, asset } : undefined;
   }
 
-  /** Text variants still without audio, in languages the engine speaks (to queue at start-up). */
-  async variantsToSynthesise(): Promise<string[]> {
+  /** Text variants still without audio (of one content, or all), in languages the engine speaks. */
+  async variantsToSynthesise(contentId?: string): Promise<string[]> {
     const rows = await this.options.db.contentVariant.findMany({
-      where: { kind: 'text', assetSha256: null, text: { not: null } },
+      where: { kind: 'text', assetSha256: null, text: { not: null }, ...(contentId ? { contentId } : {}) },
       select: { id: true, language: true },
     });
     return rows.filter((r) => isLanguageCode(r.language) && this.voiceFor(r.language)).map((r) => r.id);

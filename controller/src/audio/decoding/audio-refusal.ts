@@ -8,7 +8,6 @@ export type RefusalReason =
   | 'silent'
   | 'zero-duration'
   | 'too-long'
-  | 'too-large'
   | 'no-speech-engine';
 
 /** What to do about each refusal, after the account of what is wrong. */
@@ -22,7 +21,6 @@ export const REFUSAL_ADVICE: Record<RefusalReason, string> = {
   silent: 'the recording holds no sound: check the microphone or the export, and record again',
   'zero-duration': 'upload a recording that holds audio',
   'too-long': 'split it into shorter recordings',
-  'too-large': 'encode it at a lower bitrate or split it into shorter recordings',
   'no-speech-engine': 'record this language in the dashboard or upload a recording of it',
 };
 

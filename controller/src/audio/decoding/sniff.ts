@@ -87,7 +87,7 @@ export function sniffAudio(head: Uint8Array): Sniffed {
   if (id3 > 0 && (id3 >= head.length - 4 || mpegFrameAt(head, id3))) return { audio: 'mp3' };
   if (mpegFrameAt(head, 0)) return { audio: 'mp3' };
   for (const [test, what] of NOT_AUDIO) if (test(head)) return { audio: null, what };
-  return { audio: null, what: 'a file of no known audio format' };
+  return { audio: null, what: 'data in no known audio format' };
 }
 
 /** What a declared Content-Type or file extension claims, for the "disguised" check. */
