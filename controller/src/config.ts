@@ -77,6 +77,17 @@ export const ControllerConfigSchema = Type.Object({
         'Which alerts need a second person to approve them before issue: Actual ones to a district or the province (actual-district), every Actual one, always, never',
     },
   ),
+  ALERT_ESCALATE_AFTER_S: Type.Integer({
+    default: 60,
+    minimum: 10,
+    maximum: 3600,
+    description:
+      'Receivers that have not started an alert this many seconds after issue are escalated (an alert may set its own)',
+  }),
+  ALERT_ESCALATION_WEBHOOK: Type.String({
+    default: '',
+    description: 'URL POSTed (JSON) the escalated receivers of an alert, for phone follow-up; empty for none',
+  }),
   EMQX_HOOK_TOKEN: Type.String({
     default: '',
     description: 'Shared secret for the EMQX HTTP auth hooks; empty: hooks not served',

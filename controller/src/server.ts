@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { CommandSigner, loadSigningKey } from '@loa/protocols';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
+import { startEscalationJobs } from './alerts/escalation-jobs.js';
 import { DiskAssetStore } from './assets/asset-store.js';
 import { AudioServices } from './audio/audio-services.js';
 import { hashMosquittoPassword } from './broker/mosquitto-password.js';
@@ -54,6 +55,7 @@ const app = await buildApp({
   assetMaxBytes: config.ASSET_MAX_BYTES,
   audio,
   alertApproval: config.ALERT_APPROVAL,
+  alertEscalateAfterS: config.ALERT_ESCALATE_AFTER_S,
   ...(config.EMQX_HOOK_TOKEN
     ? {
         emqx: {
@@ -84,6 +86,24 @@ const horizon = await startHorizonJobs({
     const at = new Date().toISOString();
     for (const { receiverId, occurrenceId } of missed)
       void bus.publish({ type: 'delivery.state', receiverId, occurrenceId, state: 'missed', at });
+  },
+});
+const escalation = await startEscalationJobs({
+  db,
+  redisUrl: config.REDIS_URL,
+  prefix: config.QUEUE_PREFIX,
+  ...(config.ALERT_ESCALATION_WEBHOOK ? { webhookUrl: config.ALERT_ESCALATION_WEBHOOK } : {}),
+  log: (message, detail) => app.log.warn(detail, message),
+  onEscalated: (escalated) => {
+    for (const r of escalated.receivers)
+      void bus.publish({
+        type: 'alert.delivery',
+        alertId: escalated.alertId,
+        receiverId: r.receiverId,
+        state: r.state,
+        escalated: true,
+        at: escalated.escalatedAt,
+      });
   },
 });
 const ingest = new ReceiverIngest({
@@ -124,6 +144,7 @@ async function shutdown(signal: string, exitCode = 0) {
   await ingest.stop();
   await timeServer.stop();
   await horizon.stop();
+  await escalation.stop();
   await bus.close();
   await audio.close();
   await provisioning.close();

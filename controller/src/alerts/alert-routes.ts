@@ -1,225 +1,97 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import {
-  AlertStatusSchema,
-  type CommandBody,
-  HazardSchema,
-  LanguageCodeSchema,
-  RISK_LEVEL_INFO,
-  type RiskLevel,
-  RiskLevelSchema,
-} from '@loa/protocols';
 import { Type } from '@sinclair/typebox';
-import type { Principal } from '../access/principal.js';
-import { covers, requirePrincipal, requireScope } from '../access/scope.js';
-import { recordAudit } from '../audit/audit-log.js';
-import { type CommandDeps, sendImmediate } from '../dispatch/immediate-commands.js';
-import type { Alert, AreaLevel } from '../generated/prisma/client.js';
-import { forbidden, notFound, Problem, ProblemSchema } from '../http/problem.js';
-import type { SpeechSynthesis } from '../speech/speech-synthesis.js';
-import { alertItem, alertText } from './alert-audio.js';
-import { type ApprovalRule, needsApproval } from './approval-rule.js';
+import { covers, requirePrincipal } from '../access/scope.js';
+import type { Alert, Prisma } from '../generated/prisma/client.js';
+import { forbidden, Problem, ProblemSchema } from '../http/problem.js';
+import { loadAlert } from './alert-access.js';
+import { type AlertDeps, auditAlert, cancelAlert, conflict, issueAlert, MAX_ALERT_MS } from './alert-dispatch.js';
+import { resolveAlertTargets } from './alert-targets.js';
+import { AlertStateSchema, AlertView, alertView, CreateAlert, IdParams, Texts, UpdateAlert } from './alert-view.js';
 
-const ROLES = ['emergency'] as const;
-/** A signed command may claim at most 10 days (the receivers' limit); alerts last no longer. */
-const MAX_ALERT_MS = 10 * 86_400_000 - 3_600_000;
-const HHMM = '^([01][0-9]|2[0-3]):[0-5][0-9]$';
-
-/** Text per language (any of them; the keys are language codes). */
-const Texts = (maxLength: number, minProperties = 0) =>
-  Type.Partial(Type.Record(LanguageCodeSchema, Type.String({ minLength: 1, maxLength })), { minProperties });
-
-const CreateAlert = Type.Object(
-  {
-    status: AlertStatusSchema,
-    hazard: HazardSchema,
-    riskLevel: RiskLevelSchema,
-    headline: Texts(300, 1),
-    instruction: Type.Optional(Texts(2000)),
-    audio: Type.Optional(
-      Type.Partial(Type.Record(LanguageCodeSchema, Type.String({ pattern: '^[0-9a-f]{64}$' })), {
-        description: 'Recorded audio (asset SHA-256) per language, for languages no speech engine speaks',
-      }),
-    ),
-    areas: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100, uniqueItems: true }),
-    expiresAt: Type.String({ format: 'date-time' }),
-    repeat: Type.Optional(
-      Type.Object(
-        {
-          everyS: Type.Integer({ minimum: 60, maximum: 86_400 }),
-          windowStart: Type.Optional(Type.String({ pattern: HHMM })),
-          windowEnd: Type.Optional(Type.String({ pattern: HHMM })),
-        },
-        {
-          additionalProperties: false,
-          description: 'Air again every everyS seconds, within the window (Vietnam time)',
-        },
-      ),
-    ),
-    maxVolume: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
-  },
-  { additionalProperties: false },
-);
-
-const AlertView = Type.Object(
-  {
-    id: Type.String(),
-    identifier: Type.String(),
-    status: AlertStatusSchema,
-    hazard: Type.String(),
-    riskLevel: Type.Integer(),
-    riskColour: Type.Object({ hex: Type.String(), textHex: Type.String(), vi: Type.String(), en: Type.String() }),
-    state: Type.Union([Type.Literal('draft'), Type.Literal('issued'), Type.Literal('cancelled')]),
-    headline: Type.Record(Type.String(), Type.String()),
-    instruction: Type.Record(Type.String(), Type.String()),
-    areas: Type.Array(Type.String()),
-    expiresAt: Type.String({ format: 'date-time' }),
-    needsApproval: Type.Boolean({ description: 'Whether a second person must approve it before it is issued' }),
-    approved: Type.Boolean(),
-    revision: Type.Integer(),
-    issuedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    cancelledAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-    createdAt: Type.String({ format: 'date-time' }),
-  },
-  { title: 'Alert' },
-);
-const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
+const Commands = Type.Array(Type.Object({ id: Type.String(), topicTarget: Type.String() }));
 
-export interface AlertRoutesOptions extends CommandDeps {
-  speech: SpeechSynthesis;
-  approval: ApprovalRule;
+export interface AlertRoutesOptions extends Omit<AlertDeps, 'now'> {
   now?: () => Date;
+  /** Default seconds after issue by which receivers should have started (ALERT_ESCALATE_AFTER_S). */
+  escalateAfterS?: number;
 }
 
 /**
  * Alerts: drafted by emergency staff, approved by a second one where the rule asks,
- * issued to every receiver of their areas at once (`alert.issue`, emergency priority, the
- * siren of the risk level, speech per language; Exercise and Test say so first),
- * cancelled in one action (`alert.cancel`). Each step is audited with who and when.
+ * issued to every receiver of their areas and drawn shapes at once (`alert.issue`,
+ * emergency priority, the siren of the risk level, speech per language; Exercise and
+ * Test say so first), corrected by an Update that replaces it in flight, cancelled in
+ * one action (`alert.cancel`). Each step is audited with who and when.
  */
 export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async (app, options) => {
   const { db } = options;
-  const now = options.now ?? (() => new Date());
+  const deps: AlertDeps = { ...options, now: options.now ?? (() => new Date()) };
+  const view = (row: Alert) => alertView(options.approval, row);
 
-  const areasOf = (codes: string[]) =>
-    db.area.findMany({ where: { code: { in: codes } }, select: { id: true, code: true, path: true, level: true } });
-
-  /** The alert's areas, each in the principal's emergency scope (else 403). */
-  async function scopedAreas(principal: Principal, codes: string[]) {
-    const areas = await areasOf(codes);
-    const missing = codes.filter((c) => !areas.some((a) => a.code === c));
-    if (missing.length > 0) throw notFound(`no area ${missing.join(', ')}`);
-    for (const area of areas) requireScope(principal, ROLES, area);
-    return areas;
+  function checkExpiry(expiresAt: Date) {
+    const left = expiresAt.getTime() - deps.now().getTime();
+    if (!(left > 60_000 && left <= MAX_ALERT_MS))
+      throw new Problem(400, 'Bad Request', 'expiresAt must be more than a minute and at most ten days ahead');
   }
-
-  async function view(row: Alert) {
-    const levels = (await areasOf(row.areaCodes)).map((a) => a.level);
-    const info = RISK_LEVEL_INFO[row.riskLevel as RiskLevel];
-    return {
-      id: row.id,
-      identifier: row.identifier,
-      status: row.status,
-      hazard: row.hazard,
-      riskLevel: row.riskLevel,
-      riskColour: { hex: info.hex, textHex: info.textHex, vi: info.colour.vi, en: info.colour.en },
-      state: row.state,
-      headline: row.headline as Record<string, string>,
-      instruction: row.instruction as Record<string, string>,
-      areas: row.areaCodes,
-      expiresAt: row.expiresAt.toISOString(),
-      needsApproval: needsApproval(options.approval, row.status, levels),
-      approved: row.approvedById !== null,
-      revision: row.revision,
-      issuedAt: row.issuedAt?.toISOString() ?? null,
-      cancelledAt: row.cancelledAt?.toISOString() ?? null,
-      createdAt: row.createdAt.toISOString(),
-    };
-  }
-
-  async function load(id: string, principal: Principal) {
-    const row = await db.alert.findUnique({ where: { id } });
-    if (!row) throw notFound(`no alert ${id}; GET /alerts lists the alerts you may see`);
-    const areas = await scopedAreas(principal, row.areaCodes);
-    return { row, areas };
-  }
-
-  const conflict = (detail: string) => new Problem(409, 'Conflict', detail);
-
-  /** One signed command per target area, sent at once (one publish reaches the whole area). */
-  async function toAreas<K extends 'alert.issue' | 'alert.cancel' | 'play.now'>(
-    principal: Principal,
-    areas: Array<{ level: AreaLevel; code: string }>,
-    kind: K,
-    body: CommandBody<K>,
-    ttlMs?: number,
-  ) {
-    const sent = [];
-    for (const area of areas)
-      sent.push(
-        await sendImmediate(options, principal, {
-          kind,
-          target: { type: 'area', level: area.level, areaCode: area.code },
-          body,
-          ...(ttlMs === undefined ? {} : { ttlMs }),
-        }),
-      );
-    return sent;
-  }
-
-  const audit = (
-    tx: Parameters<typeof recordAudit>[0],
-    principal: Principal,
-    action: string,
-    before: Alert | undefined,
-    after: Alert,
-  ) => recordAudit(tx, { actor: principal, action, entity: 'alert', entityId: after.id, before, after });
 
   app.post(
     '/alerts',
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Draft an alert (emergency staff of every target area)',
+        summary: 'Draft an alert to areas, drawn polygons or circles (emergency staff of every named area)',
         body: CreateAlert,
-        response: { 201: AlertView, ...Problems },
+        response: { 201: AlertView, 422: ProblemSchema, ...Problems },
       },
     },
     async (request, reply) => {
       const principal = requirePrincipal(request.principal);
       const input = request.body;
-      await scopedAreas(principal, input.areas);
+      const targeting = { areaCodes: input.areas ?? [], polygons: input.polygons ?? [], circles: input.circles ?? [] };
+      if (targeting.areaCodes.length + targeting.polygons.length + targeting.circles.length === 0)
+        throw new Problem(400, 'Bad Request', 'name at least one area, polygon or circle to alert');
       const expiresAt = new Date(input.expiresAt);
-      const left = expiresAt.getTime() - now().getTime();
-      if (!(left > 60_000 && left <= MAX_ALERT_MS))
-        throw new Problem(400, 'Bad Request', 'expiresAt must be more than a minute and at most ten days ahead');
+      checkExpiry(expiresAt);
+      const targets = await resolveAlertTargets(db, principal, targeting);
+      if (targets.receivers.length === 0)
+        throw new Problem(
+          422,
+          'Unprocessable Entity',
+          targets.clipped > 0
+            ? `the drawn shapes hold ${targets.clipped} receivers, none in your emergency scope`
+            : 'no receiver is inside the alert’s areas or drawn shapes',
+        );
+      const identifier = `loa-${randomUUID()}`;
       const row = await db.$transaction(async (tx) => {
         const created = await tx.alert.create({
           data: {
-            identifier: `loa-${randomUUID()}`,
+            identifier,
+            wireId: identifier,
             status: input.status,
             hazard: input.hazard,
             riskLevel: input.riskLevel,
             headline: input.headline,
             instruction: input.instruction ?? {},
             audio: input.audio ?? {},
-            areaCodes: input.areas,
+            areaCodes: targeting.areaCodes,
+            polygons: targeting.polygons,
+            circles: targeting.circles,
+            reachLevels: [...new Set(targets.levels)],
             expiresAt,
             repeatEveryS: input.repeat?.everyS ?? null,
             windowStart: input.repeat?.windowStart ?? null,
             windowEnd: input.repeat?.windowEnd ?? null,
             maxVolume: input.maxVolume ?? null,
+            escalateAfterS: input.escalateAfterS ?? options.escalateAfterS ?? 60,
             createdById: principal.userId,
           },
         });
-        await audit(tx, principal, 'create', undefined, created);
+        await auditAlert(tx, principal, 'create', undefined, created);
         return created;
       });
-      return reply
-        .status(201)
-        .header('location', `/alerts/${row.id}`)
-        .send(await view(row));
+      return reply.status(201).header('location', `/alerts/${row.id}`).send(view(row));
     },
   );
 
@@ -229,9 +101,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
       schema: {
         tags: ['alerts'],
         summary: 'Alerts touching areas the caller covers, newest first',
-        querystring: Type.Object({
-          state: Type.Optional(Type.Union([Type.Literal('draft'), Type.Literal('issued'), Type.Literal('cancelled')])),
-        }),
+        querystring: Type.Object({ state: Type.Optional(AlertStateSchema) }),
         response: { 200: Type.Object({ items: Type.Array(AlertView) }), 401: ProblemSchema },
       },
     },
@@ -243,19 +113,28 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
         take: 200,
       });
       const paths = new Map(
-        (await areasOf([...new Set(rows.flatMap((r) => r.areaCodes))])).map((a) => [a.code, a.path]),
+        (
+          await db.area.findMany({
+            where: { code: { in: [...new Set(rows.flatMap((r) => r.areaCodes))] } },
+            select: { code: true, path: true },
+          })
+        ).map((a) => [a.code, a.path]),
       );
+      const creators = new Set(rows.filter((r) => r.areaCodes.length === 0).map((r) => r.createdById));
+      // A drawn-only alert is listed for its creator and for emergency staff of any area (it is clipped to each one's scope).
       const mine = rows.filter((r) =>
-        r.areaCodes.some((c) => covers(principal, ['emergency', 'official'], paths.get(c) ?? '~')),
+        r.areaCodes.length === 0
+          ? creators.has(principal.userId) || principal.grants.some((g) => g.role === 'emergency' || g.role === 'admin')
+          : r.areaCodes.some((c) => covers(principal, ['emergency', 'official'], paths.get(c) ?? '~')),
       );
-      return { items: await Promise.all(mine.map(view)) };
+      return { items: mine.map(view) };
     },
   );
 
   app.get(
     '/alerts/:id',
     { schema: { tags: ['alerts'], summary: 'One alert', params: IdParams, response: { 200: AlertView, ...Problems } } },
-    async (request) => view((await load(request.params.id, requirePrincipal(request.principal))).row),
+    async (request) => view(await loadAlert(db, request.params.id, requirePrincipal(request.principal))),
   );
 
   app.post(
@@ -270,19 +149,19 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     },
     async (request) => {
       const principal = requirePrincipal(request.principal);
-      const { row } = await load(request.params.id, principal);
+      const row = await loadAlert(db, request.params.id, principal);
       if (row.createdById === principal.userId)
         throw forbidden('an alert is approved by a second person, not by the one who drafted it');
       if (row.state !== 'draft') throw conflict(`the alert is already ${row.state}; only a draft is approved`);
       const approved = await db.$transaction(async (tx) => {
         const done = await tx.alert.updateMany({
           where: { id: row.id, state: 'draft', approvedById: null },
-          data: { approvedById: principal.userId, approvedAt: now() },
+          data: { approvedById: principal.userId, approvedAt: deps.now() },
         });
         if (done.count === 0)
           throw conflict('someone approved or issued the alert meanwhile; reload it (GET /alerts/{id})');
         const after = await tx.alert.findUniqueOrThrow({ where: { id: row.id } });
-        await audit(tx, principal, 'approve', row, after);
+        await auditAlert(tx, principal, 'approve', row, after);
         return after;
       });
       return view(approved);
@@ -294,12 +173,15 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     {
       schema: {
         tags: ['alerts'],
-        summary: 'Issue the alert to every receiver of its areas at once (approved first where the rule asks)',
+        summary:
+          'Issue the alert (or Update) to every receiver it reaches at once (approved first where the rule asks)',
         params: IdParams,
         response: {
           200: Type.Object({
             alert: AlertView,
-            commands: Type.Array(Type.Object({ id: Type.String(), topicTarget: Type.String() })),
+            commands: Commands,
+            receivers: Type.Integer({ description: 'Receivers the alert was sent to' }),
+            clipped: Type.Integer({ description: 'Receivers inside the drawn shapes but outside your scope' }),
           }),
           422: ProblemSchema,
           ...Problems,
@@ -308,72 +190,84 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     },
     async (request) => {
       const principal = requirePrincipal(request.principal);
-      const { row, areas } = await load(request.params.id, principal);
-      if (row.state !== 'draft')
-        throw conflict(
-          row.state === 'issued'
-            ? 'the alert is already issued; to change what is on air, cancel it and draft a new one'
-            : 'the alert is cancelled; draft a new one',
-        );
-      if (
-        needsApproval(
-          options.approval,
-          row.status,
-          areas.map((a) => a.level),
-        ) &&
-        !row.approvedById
-      )
-        throw conflict(
-          `this ${row.status} alert to ${areas.map((a) => `${a.level} ${a.code}`).join(', ')} needs a second person's approval before it is issued (POST /alerts/${row.id}/approve)`,
-        );
-      if (row.expiresAt.getTime() <= now().getTime())
-        throw conflict('the alert expired before it was issued; draft a new one');
-      const words = {
-        status: row.status,
-        riskLevel: row.riskLevel as RiskLevel,
-        headline: row.headline as Record<string, string>,
-        instruction: row.instruction as Record<string, string>,
-        audio: row.audio as Record<string, string>,
-      };
-      // The audio first: nothing is claimed or sent until every language that can sound does.
-      const { item, assets } = await alertItem(db, options.speech, words, {
-        itemId: row.identifier,
-        title: alertText({ ...words, instruction: {} }, 'vie') || row.identifier,
-        volume: row.maxVolume ?? 100,
+      const issued = await issueAlert(deps, principal, await loadAlert(db, request.params.id, principal));
+      return { ...issued, alert: view(issued.alert) };
+    },
+  );
+
+  app.post(
+    '/alerts/:id/update',
+    {
+      schema: {
+        tags: ['alerts'],
+        summary:
+          'Draft an Update (a correction) of an issued alert: once approved where the rule asks and issued, it replaces the alert in flight',
+        params: IdParams,
+        body: UpdateAlert,
+        response: { 201: AlertView, ...Problems },
+      },
+    },
+    async (request, reply) => {
+      const principal = requirePrincipal(request.principal);
+      const original = await loadAlert(db, request.params.id, principal);
+      if (original.state !== 'issued')
+        throw conflict(`only the alert on air can be updated; this one is ${original.state}`);
+      const change = request.body;
+      const expiresAt = change.expiresAt ? new Date(change.expiresAt) : original.expiresAt;
+      if (change.expiresAt) checkExpiry(expiresAt);
+      const identifier = `loa-${randomUUID()}`;
+      const copy = Object.fromEntries(
+        Object.entries(original).filter(
+          ([k]) =>
+            ![
+              'id',
+              'identifier',
+              'state',
+              'createdAt',
+              'updatedAt',
+              'approvedById',
+              'approvedAt',
+              'issuedById',
+              'issuedAt',
+              'cancelledById',
+              'cancelledAt',
+              'cancelReason',
+              'escalatedAt',
+              'issuedTargets',
+            ].includes(k),
+        ),
+      ) as Prisma.AlertUncheckedCreateInput;
+      const row = await db.$transaction(async (tx) => {
+        const created = await tx.alert.create({
+          data: {
+            ...copy,
+            headline: change.headline ?? (original.headline as Prisma.InputJsonValue),
+            instruction: change.instruction ?? (original.instruction as Prisma.InputJsonValue),
+            audio: change.audio ?? (original.audio as Prisma.InputJsonValue),
+            polygons: original.polygons as Prisma.InputJsonValue,
+            circles: original.circles as Prisma.InputJsonValue,
+            identifier,
+            referencesId: original.id,
+            revision: original.revision + 1,
+            expiresAt,
+            ...(change.hazard ? { hazard: change.hazard } : {}),
+            ...(change.riskLevel ? { riskLevel: change.riskLevel } : {}),
+            ...(change.repeat
+              ? {
+                  repeatEveryS: change.repeat.everyS,
+                  windowStart: change.repeat.windowStart ?? null,
+                  windowEnd: change.repeat.windowEnd ?? null,
+                }
+              : {}),
+            ...(change.maxVolume === undefined ? {} : { maxVolume: change.maxVolume }),
+            ...(change.escalateAfterS === undefined ? {} : { escalateAfterS: change.escalateAfterS }),
+            createdById: principal.userId,
+          },
+        });
+        await auditAlert(tx, principal, 'update', original, created);
+        return created;
       });
-      const claimed = await db.alert.updateMany({
-        where: { id: row.id, state: 'draft' },
-        data: { state: 'issued', issuedAt: now(), issuedById: principal.userId },
-      });
-      if (claimed.count === 0)
-        throw conflict('someone issued or cancelled the alert meanwhile; reload it (GET /alerts/{id})');
-      const body: CommandBody<'alert.issue'> = {
-        alertId: row.identifier,
-        revision: row.revision,
-        status: row.status,
-        hazard: row.hazard as CommandBody<'alert.issue'>['hazard'],
-        riskLevel: row.riskLevel as RiskLevel,
-        priority: 'emergency',
-        headline: words.headline,
-        item,
-        ...(row.repeatEveryS
-          ? {
-              repeat: {
-                everyS: row.repeatEveryS,
-                ...(row.windowStart ? { windowStart: row.windowStart } : {}),
-                ...(row.windowEnd ? { windowEnd: row.windowEnd } : {}),
-              },
-            }
-          : {}),
-        alertExpiresAt: row.expiresAt.getTime(),
-        ...(row.maxVolume === null ? {} : { maxVolume: row.maxVolume }),
-        assets,
-      };
-      const ttlMs = Math.min(MAX_ALERT_MS, row.expiresAt.getTime() - now().getTime());
-      const commands = await toAreas(principal, areas, 'alert.issue', body, ttlMs);
-      const issued = await db.alert.findUniqueOrThrow({ where: { id: row.id } });
-      await audit(db, principal, 'issue', row, issued);
-      return { alert: await view(issued), commands };
+      return reply.status(201).header('location', `/alerts/${row.id}`).send(view(row));
     },
   );
 
@@ -383,7 +277,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
       schema: {
         tags: ['alerts'],
         summary:
-          'Cancel in one action: playback stops on every receiver at once; optionally a cancellation message airs',
+          'Cancel in one action (no approval needed): playback stops on every receiver at once; optionally a cancellation message airs',
         params: IdParams,
         body: Type.Object(
           {
@@ -392,56 +286,17 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
           },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object({
-            alert: AlertView,
-            commands: Type.Array(Type.Object({ id: Type.String(), topicTarget: Type.String() })),
-          }),
-          ...Problems,
-        },
+        response: { 200: Type.Object({ alert: AlertView, commands: Commands }), ...Problems },
       },
     },
     async (request) => {
       const principal = requirePrincipal(request.principal);
-      const { row, areas } = await load(request.params.id, principal);
-      if (row.state === 'cancelled') throw conflict('the alert is already cancelled; nothing is on air for it');
-      const claimed = await db.alert.updateMany({
-        where: { id: row.id, state: { not: 'cancelled' } },
-        data: {
-          state: 'cancelled',
-          cancelledAt: now(),
-          cancelledById: principal.userId,
-          cancelReason: request.body.reason ?? null,
-        },
+      const row = await loadAlert(db, request.params.id, principal);
+      const done = await cancelAlert(deps, principal, row, {
+        ...(request.body.reason ? { reason: request.body.reason } : {}),
+        ...(request.body.message ? { message: request.body.message as Record<string, string> } : {}),
       });
-      if (claimed.count === 0) throw conflict('someone cancelled the alert meanwhile; nothing more to do');
-      const commands = [];
-      if (row.state === 'issued') {
-        // The stop goes out first; the message's speech is made after, so nothing delays it.
-        const stop: CommandBody<'alert.cancel'> = {
-          alertId: row.identifier,
-          ...(request.body.reason ? { reason: request.body.reason } : {}),
-        };
-        commands.push(...(await toAreas(principal, areas, 'alert.cancel', stop)));
-        const message = request.body.message;
-        if (message) {
-          const { item, assets } = await alertItem(
-            db,
-            options.speech,
-            { status: row.status, riskLevel: 1, headline: message, instruction: {}, audio: {} },
-            {
-              itemId: `${row.identifier.slice(0, 100)}.cancelled`,
-              title: 'Hủy cảnh báo',
-              volume: row.maxVolume ?? 100,
-              prelude: 'chime',
-            },
-          );
-          commands.push(...(await toAreas(principal, areas, 'play.now', { item, assets })));
-        }
-      }
-      const cancelled = await db.alert.findUniqueOrThrow({ where: { id: row.id } });
-      await audit(db, principal, 'cancel', row, cancelled);
-      return { alert: await view(cancelled), commands };
+      return { ...done, alert: view(done.alert) };
     },
   );
 };

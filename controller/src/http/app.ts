@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import type { Principal } from '../access/principal.js';
+import { alertDeliveryRoutes } from '../alerts/alert-delivery-routes.js';
 import { alertRoutes } from '../alerts/alert-routes.js';
 import type { ApprovalRule } from '../alerts/approval-rule.js';
 import { areaRoutes } from '../areas/area-routes.js';
@@ -75,6 +76,8 @@ export interface AppOptions {
   audio?: AudioServices;
   /** Which alerts need a second person's approval (ALERT_APPROVAL); alerts need `commands` and `audio`. */
   alertApproval?: ApprovalRule;
+  /** Default seconds after issue before late receivers are escalated (ALERT_ESCALATE_AFTER_S). */
+  alertEscalateAfterS?: number;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -170,8 +173,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...options.commands,
       speech: audio.speech,
       approval: options.alertApproval ?? 'actual-district',
+      ...(options.alertEscalateAfterS ? { escalateAfterS: options.alertEscalateAfterS } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
+  await app.register(alertDeliveryRoutes, { db });
   const scheduling = {
     db,
     ...(options.now ? { now: options.now } : {}),

@@ -1,4 +1,5 @@
 import {
+  type AckEvent,
   decodeMessage,
   decodeReceiverEvent,
   type EventReceipts,
@@ -15,6 +16,7 @@ import {
   topics,
 } from '@loa/protocols';
 import mqtt, { type MqttClient } from 'mqtt';
+import { applyAlertAck, applyAlertPlay } from '../alerts/alert-deliveries.js';
 import type { Database } from '../database/client.js';
 import { NO_REPORT } from '../deliveries/missed-sweep.js';
 import type { Prisma } from '../generated/prisma/client.js';
@@ -232,8 +234,7 @@ export class ReceiverIngest {
       }
       case 'ack':
         await this.#commandResult(tx, event, at);
-        if (event.result === 'accepted') await this.#acknowledged(tx, event.receiverId, event.commandId, at, notices);
-        return;
+        return this.#acknowledged(tx, event, at, notices);
       case 'cache':
         return;
     }
@@ -277,7 +278,8 @@ export class ReceiverIngest {
   }
 
   async #play(tx: Tx, event: PlayEvent, at: Date, notices: FleetEvent[]): Promise<void> {
-    if (event.source !== 'schedule') return; // alerts and live sessions have their own records
+    if (event.source === 'alert') return applyAlertPlay(tx, event, at, notices);
+    if (event.source !== 'schedule') return; // live sessions and play-now items are not tracked per receiver
     // Not one of our occurrences: stored and receipted, but it moves nothing (and a
     // database error here would only make the receiver send it again, forever).
     if (!UUID.test(event.itemId)) return;
@@ -314,11 +316,17 @@ export class ReceiverIngest {
     });
   }
 
-  /** An accepted provision moves the deliveries it carried to `acknowledged` for that receiver. */
-  async #acknowledged(tx: Tx, receiverId: string, commandId: string, at: Date, notices: FleetEvent[]): Promise<void> {
+  /**
+   * An accepted provision moves the deliveries it carried to `acknowledged` for that
+   * receiver; an answer to an alert.issue moves the receiver's alert delivery.
+   */
+  async #acknowledged(tx: Tx, event: AckEvent, at: Date, notices: FleetEvent[]): Promise<void> {
+    const { receiverId, commandId } = event;
     if (!UUID.test(commandId)) return;
+    if (event.result !== 'accepted' && event.result !== 'refused') return;
     const command = await tx.dispatchedCommand.findUnique({ where: { id: commandId } });
-    if (!command || command.occurrenceIds.length === 0) return;
+    if (command?.alertId) return applyAlertAck(tx, event, command.alertId, at, notices);
+    if (event.result !== 'accepted' || !command || command.occurrenceIds.length === 0) return;
     const moved = await tx.delivery.updateMany({
       where: { receiverId, occurrenceId: { in: command.occurrenceIds }, state: { in: statesBelow('acknowledged') } },
       data: { state: 'acknowledged', acknowledgedAt: at },
