@@ -3,6 +3,7 @@
 export { buildAsyncApi } from './asyncapi/build-asyncapi.js';
 export * from './audio/ogg-opus-container.js';
 export * from './audio/tones.js';
+export * from './cap/index.js';
 export * from './commands/bodies.js';
 export * from './commands/envelope.js';
 export * from './commands/playable.js';
