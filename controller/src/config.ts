@@ -88,6 +88,26 @@ export const ControllerConfigSchema = Type.Object({
     default: '',
     description: 'URL POSTed (JSON) the escalated receivers of an alert, for phone follow-up; empty for none',
   }),
+  CAP_SENDER: Type.String({
+    default: 'loa-controller',
+    pattern: '^[^\\s,<&]+$',
+    description: 'Our CAP sender id in exported alerts (no spaces or commas)',
+  }),
+  CAP_TRUSTED_SENDERS: Type.String({
+    default: '',
+    description: 'CAP senders taken in, each with the area codes it may alert: "sender=AREA|AREA;sender2=AREA"',
+  }),
+  CAP_GEOCODE_NAMES: Type.String({
+    default: 'VN-GSO,loa:area',
+    description: 'CAP geocode valueNames whose value is one of our area codes',
+  }),
+  CAP_FEEDS: Type.String({ default: '', description: 'CAP or Atom feed URLs to poll, space-separated' }),
+  CAP_FEED_POLL_S: Type.Integer({
+    default: 60,
+    minimum: 10,
+    maximum: 86_400,
+    description: 'How often feeds are polled',
+  }),
   EMQX_HOOK_TOKEN: Type.String({
     default: '',
     description: 'Shared secret for the EMQX HTTP auth hooks; empty: hooks not served',

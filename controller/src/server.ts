@@ -7,6 +7,8 @@ import { startEscalationJobs } from './alerts/escalation-jobs.js';
 import { DiskAssetStore } from './assets/asset-store.js';
 import { AudioServices } from './audio/audio-services.js';
 import { hashMosquittoPassword } from './broker/mosquitto-password.js';
+import { startFeedPolling } from './cap/cap-feed-poller.js';
+import { capPolicy } from './cap/cap-policy.js';
 import { loadControllerConfigOrExit } from './config.js';
 import { createDatabase } from './database/client.js';
 import { ProvisionJobs } from './dispatch/provision-jobs.js';
@@ -56,6 +58,7 @@ const app = await buildApp({
   audio,
   alertApproval: config.ALERT_APPROVAL,
   alertEscalateAfterS: config.ALERT_ESCALATE_AFTER_S,
+  cap: capPolicy(config),
   ...(config.EMQX_HOOK_TOKEN
     ? {
         emqx: {
@@ -106,6 +109,25 @@ const escalation = await startEscalationJobs({
       });
   },
 });
+const capFeeds = await startFeedPolling(
+  {
+    db,
+    signer,
+    mqtt: commandClient,
+    speech: audio.speech,
+    approval: config.ALERT_APPROVAL,
+    now: () => new Date(),
+    policy: capPolicy(config),
+    escalateAfterS: config.ALERT_ESCALATE_AFTER_S,
+  },
+  {
+    redisUrl: config.REDIS_URL,
+    prefix: config.QUEUE_PREFIX,
+    feeds: config.CAP_FEEDS.split(/\s+/).filter(Boolean),
+    everyS: config.CAP_FEED_POLL_S,
+    log: (message, detail) => app.log.warn(detail, message),
+  },
+);
 const ingest = new ReceiverIngest({
   db,
   mqttUrl: config.MQTT_URL,
@@ -145,6 +167,7 @@ async function shutdown(signal: string, exitCode = 0) {
   await timeServer.stop();
   await horizon.stop();
   await escalation.stop();
+  await capFeeds.stop();
   await bus.close();
   await audio.close();
   await provisioning.close();

@@ -21,6 +21,8 @@ import { authRoutes, SESSION_COOKIE } from '../auth/auth-routes.js';
 import { principalFromApiToken, principalFromSession } from '../auth/principals.js';
 import { tokenRoutes } from '../auth/token-routes.js';
 import { emqxHooks } from '../broker/emqx-hooks.js';
+import type { CapPolicy } from '../cap/cap-policy.js';
+import { capRoutes } from '../cap/cap-routes.js';
 import { contentRoutes } from '../content/content-routes.js';
 import type { Database } from '../database/client.js';
 import { deliveryRoutes } from '../deliveries/delivery-routes.js';
@@ -78,6 +80,8 @@ export interface AppOptions {
   alertApproval?: ApprovalRule;
   /** Default seconds after issue before late receivers are escalated (ALERT_ESCALATE_AFTER_S). */
   alertEscalateAfterS?: number;
+  /** CAP intake and export policy (CAP_SENDER, CAP_TRUSTED_SENDERS, CAP_GEOCODE_NAMES); default: trust no sender. */
+  cap?: CapPolicy;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -177,6 +181,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(options.now ? { now: options.now } : {}),
     });
   await app.register(alertDeliveryRoutes, { db });
+  if (options.commands && audio)
+    await app.register(capRoutes, {
+      db,
+      ...options.commands,
+      speech: audio.speech,
+      approval: options.alertApproval ?? 'actual-district',
+      now: options.now ?? (() => new Date()),
+      policy: options.cap ?? { ownSender: 'loa-controller', trusted: new Map(), geocodeNames: ['VN-GSO', 'loa:area'] },
+      escalateAfterS: options.alertEscalateAfterS ?? 60,
+    });
   const scheduling = {
     db,
     ...(options.now ? { now: options.now } : {}),

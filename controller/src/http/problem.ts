@@ -61,7 +61,10 @@ export const ProblemSchema = {
     errors: {
       type: 'array',
       description: 'For invalid requests: each invalid field and what is wrong with it',
-      items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: { path: { type: 'string' }, message: { type: 'string' }, code: { type: 'string' } },
+      },
     },
   },
   required: ['title', 'status'],

@@ -13,14 +13,16 @@ import {
   TrustedKeySet,
   trustedKeyFor,
 } from '@loa/protocols';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect } from 'vitest';
+import type { AlertDeps } from '../../src/alerts/alert-dispatch.js';
 import { DiskAssetStore } from '../../src/assets/asset-store.js';
 import { AudioServices } from '../../src/audio/audio-services.js';
 import { hashPassword } from '../../src/auth/passwords.js';
 import { areaChain } from '../../src/broker/broker-config.js';
+import type { CapPolicy } from '../../src/cap/cap-policy.js';
 import { loadControllerConfig } from '../../src/config.js';
 import type { Database } from '../../src/database/client.js';
 import { type LoadProvince, seedLoadProvince } from '../../src/demo/load-province.js';
@@ -44,11 +46,15 @@ export async function until<T>(find: () => T | undefined | Promise<T | undefined
 export interface AlertFixture {
   db: () => Database;
   app: () => FastifyInstance;
+  /** What the alert routes run on (to call the dispatch and CAP intake directly). */
+  deps: () => AlertDeps;
   /** The generated province: code unique to this run, so its topics reach no other test file. */
   province: () => LoadProvince;
   P: string;
   /** Users: emergency-<P> and emergency2-<P> (province), emergency-<commune 0>, official-<commune 0>. */
-  call: (method: 'GET' | 'POST', url: string, user: string, payload?: object) => ReturnType<FastifyInstance['inject']>;
+  call: (method: 'GET' | 'POST', url: string, user: string, payload?: object) => Promise<LightMyRequestResponse>;
+  /** The session cookie of a signed-in fixture user. */
+  cookie: (user: string) => string;
   /** A draft alert body to the province, with the given fields replaced. */
   draft: (over?: Record<string, unknown>) => Record<string, unknown>;
   /** The verified command with this id, as the first receiver of the province would take it. */
@@ -62,7 +68,7 @@ export interface AlertFixture {
  * villages per commune, so two communes), logged-in emergency staff, and an MQTT client listening where
  * the province's first receiver would, with that receiver's verifier.
  */
-export function useAlertFixture(prefix: string): AlertFixture {
+export function useAlertFixture(prefix: string, options: { cap?: CapPolicy } = {}): AlertFixture {
   const config = loadControllerConfig();
   const database = useFreshDatabase();
   const jwk = generateSigningKey();
@@ -76,6 +82,7 @@ export function useAlertFixture(prefix: string): AlertFixture {
   let receiverMqtt: MqttClient | undefined;
   let verifier: CommandVerifier | undefined;
   let province: LoadProvince | undefined;
+  let deps: AlertDeps | undefined;
   const received: Array<{ topic: string; payload: Buffer }> = [];
   const cookies = new Map<string, string>();
 
@@ -131,7 +138,16 @@ export function useAlertFixture(prefix: string): AlertFixture {
       commands: { signer, mqtt: controllerMqtt },
       assets: store,
       audio,
+      ...(options.cap ? { cap: options.cap } : {}),
     });
+    deps = {
+      db,
+      signer,
+      mqtt: controllerMqtt,
+      speech: audio.speech,
+      approval: 'actual-district',
+      now: () => new Date(),
+    };
     for (const username of [
       u(`emergency-${P}`),
       u(`emergency2-${P}`),
@@ -161,9 +177,11 @@ export function useAlertFixture(prefix: string): AlertFixture {
   return {
     db: database.db,
     app: () => ready(app),
+    deps: () => ready(deps),
     province: () => ready(province),
     P,
     received,
+    cookie: (user) => cookies.get(user) as string,
     call: (method, url, user, payload) =>
       ready(app).inject({
         method,
