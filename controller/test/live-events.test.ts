@@ -102,6 +102,47 @@ describe('live fleet events over the WebSocket', () => {
     expect(other.messages).toEqual([{ type: 'hello', username: 'official-02683' }]);
   });
 
+  it('streams an alert’s progress on each receiver as its reports arrive', async () => {
+    const db = database.db();
+    const identifier = `loa-${randomUUID()}`;
+    const alert = await db.alert.create({
+      data: {
+        identifier,
+        wireId: identifier,
+        status: 'Exercise',
+        hazard: 'flood',
+        riskLevel: 2,
+        headline: { vie: 'Diễn tập' },
+        areaCodes: ['02680'],
+        reachLevels: ['commune'],
+        expiresAt: new Date(Date.now() + 3600_000),
+        state: 'issued',
+        issuedAt: new Date(),
+        deliveries: { create: { receiverId: 'rx-02680-05-3' } },
+      },
+    });
+    const own = await openEvents('official-02680');
+    const play = {
+      v: 1,
+      eventId: randomUUID(),
+      receiverId: 'rx-02680-05-3',
+      at: Date.now(),
+      type: 'play',
+      itemId: `${identifier}.r0.0`,
+      source: 'alert',
+      state: 'started',
+      priority: 'emergency',
+    };
+    await receiver.publishAsync(topics.receiverEvents('rx-02680-05-3'), JSON.stringify(play), { qos: 1 });
+    for (let i = 0; i < 200 && !own.messages.some((m) => m.type === 'alert.delivery'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(own.messages.find((m) => m.type === 'alert.delivery')).toMatchObject({
+      alertId: alert.id,
+      receiverId: 'rx-02680-05-3',
+      state: 'started',
+    });
+  });
+
   it('refuses a WebSocket without a session', async () => {
     const socket = new WebSocket(`${base}/events`);
     const status = await new Promise<number>((resolve) => {
