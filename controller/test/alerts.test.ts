@@ -123,4 +123,18 @@ describe('alerts', () => {
     expect(refused.json().detail).toMatch(/no audio in any language \(hmn\)/);
     expect((await database.db().alert.findUnique({ where: { id: hmong.json().id } }))?.state).toBe('draft');
   });
+
+  it('shows an issued alert past its expiry as expired, and lists it so', async () => {
+    const user = u(`emergency-${communeCode}`);
+    const created = await call('POST', '/alerts', user, draft({ areas: [communeCode], status: 'Test' }));
+    expect((await call('POST', `/alerts/${created.json().id}/issue`, user)).statusCode).toBe(200);
+    await database
+      .db()
+      .alert.update({ where: { id: created.json().id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    expect((await call('GET', `/alerts/${created.json().id}`, user)).json()).toMatchObject({ state: 'expired' });
+    const ids = (state: string) =>
+      call('GET', `/alerts?state=${state}`, user).then((r) => r.json().items.map((a: { id: string }) => a.id));
+    expect(await ids('expired')).toContain(created.json().id);
+    expect(await ids('issued')).not.toContain(created.json().id);
+  });
 });

@@ -28,7 +28,7 @@ export interface AlertRoutesOptions extends Omit<AlertDeps, 'now'> {
 export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async (app, options) => {
   const { db } = options;
   const deps: AlertDeps = { ...options, now: options.now ?? (() => new Date()) };
-  const view = (row: Alert) => alertView(options.approval, row);
+  const view = (row: Alert) => alertView(options.approval, row, deps.now());
 
   function checkExpiry(expiresAt: Date) {
     const left = expiresAt.getTime() - deps.now().getTime();
@@ -107,8 +107,17 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     },
     async (request) => {
       const principal = requirePrincipal(request.principal);
+      const state = request.query.state;
+      const now = deps.now();
       const rows = await db.alert.findMany({
-        where: request.query.state ? { state: request.query.state } : {},
+        where:
+          state === 'expired'
+            ? { state: 'issued', expiresAt: { lte: now } }
+            : state === 'issued'
+              ? { state, expiresAt: { gt: now } }
+              : state
+                ? { state }
+                : {},
         orderBy: { createdAt: 'desc' },
         take: 200,
       });

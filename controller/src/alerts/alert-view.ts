@@ -75,7 +75,8 @@ export const UpdateAlert = Type.Partial(Type.Object(content, { additionalPropert
 });
 export type UpdateAlert = Static<typeof UpdateAlert>;
 
-const STATES = ['draft', 'issued', 'updated', 'cancelled'] as const;
+/** `expired` is shown for an issued alert past its expiry (the receivers dropped it by themselves). */
+const STATES = ['draft', 'issued', 'updated', 'cancelled', 'expired'] as const;
 export const AlertStateSchema = Type.Union(STATES.map((s) => Type.Literal(s)));
 
 export const AlertView = Type.Object(
@@ -110,7 +111,7 @@ export const AlertView = Type.Object(
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
 /** An alert as the API shows it. */
-export function alertView(approval: ApprovalRule, row: Alert) {
+export function alertView(approval: ApprovalRule, row: Alert, now = new Date()) {
   const polygons = row.polygons as Static<typeof PolygonSchema>[];
   const circles = row.circles as Static<typeof CircleSchema>[];
   const info = RISK_LEVEL_INFO[row.riskLevel as RiskLevel];
@@ -123,7 +124,7 @@ export function alertView(approval: ApprovalRule, row: Alert) {
     hazard: row.hazard,
     riskLevel: row.riskLevel,
     riskColour: { hex: info.hex, textHex: info.textHex, vi: info.colour.vi, en: info.colour.en },
-    state: row.state,
+    state: row.state === 'issued' && row.expiresAt <= now ? ('expired' as const) : row.state,
     origin: row.origin,
     headline: row.headline as Record<string, string>,
     instruction: row.instruction as Record<string, string>,

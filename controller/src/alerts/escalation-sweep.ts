@@ -21,8 +21,8 @@ export interface Escalation {
 
 /**
  * Escalates every issued alert whose time to start has passed: its receivers that have
- * not started (pending, unreachable, delivered but silent) are marked, once, for phone
- * follow-up. Safe from any instance at any time: each alert is claimed by a guarded
+ * not started (unreachable — those that never acknowledged become so now — or delivered
+ * but silent) are marked, once, for phone follow-up. Safe from any instance at any time: each alert is claimed by a guarded
  * update, so two sweeps never escalate it twice.
  */
 export async function escalateLateAlerts(db: Database, now = new Date()): Promise<Escalation[]> {
@@ -40,6 +40,11 @@ export async function escalateLateAlerts(db: Database, now = new Date()): Promis
     });
     if (claimed.count === 0) continue;
     const alert = await db.alert.findUniqueOrThrow({ where: { id: candidate.id } });
+    // Online when issued, yet no answer in all that time: as good as unreachable.
+    await db.alertDelivery.updateMany({
+      where: { alertId: alert.id, state: 'pending' },
+      data: { state: 'unreachable', reason: `no acknowledgement within ${candidate.escalateAfterS} s` },
+    });
     const late = await db.alertDelivery.findMany({
       where: { alertId: alert.id, state: { in: NOT_STARTED } },
       select: {
