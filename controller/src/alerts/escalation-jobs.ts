@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { type ScheduledJobs, startScheduledJobs } from '../background/scheduled-jobs.js';
 import type { Database } from '../database/client.js';
 import { type Escalation, escalateLateAlerts } from './escalation-sweep.js';
 
@@ -25,17 +25,12 @@ export interface EscalationJobOptions {
  * again (ten times, backing off from 5 s) without holding up the next sweep.
  */
 export async function startEscalationJobs(options: EscalationJobOptions) {
-  const connection = { url: options.redisUrl, maxRetriesPerRequest: null };
-  const prefix = options.prefix ?? 'bull';
-  const queue = new Queue(QUEUE, { connection, prefix });
-  await queue.upsertJobScheduler(
-    SCHEDULER_ID,
-    { every: options.everyMs ?? 2000 },
-    { name: 'sweep', opts: { removeOnComplete: 100, removeOnFail: 100 } },
-  );
-  const worker = new Worker(
-    QUEUE,
-    async (job) => {
+  const jobs: ScheduledJobs = await startScheduledJobs({
+    queue: QUEUE,
+    redisUrl: options.redisUrl,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+    schedules: [{ id: SCHEDULER_ID, name: 'sweep', everyMs: options.everyMs ?? 2000 }],
+    run: async (job) => {
       if (job.name === 'webhook') return postWebhook(options.webhookUrl ?? '', job.data as Escalation);
       const escalations = await escalateLateAlerts(options.db);
       for (const escalation of escalations) {
@@ -46,7 +41,7 @@ export async function startEscalationJobs(options: EscalationJobOptions) {
             receivers: escalation.receivers.length,
           });
         if (options.webhookUrl && escalation.receivers.length > 0)
-          await queue.add('webhook', escalation, {
+          await jobs.queue.add('webhook', escalation, {
             attempts: 10,
             backoff: { type: 'exponential', delay: options.webhookBackoffMs ?? 5000 },
             removeOnComplete: 100,
@@ -55,19 +50,12 @@ export async function startEscalationJobs(options: EscalationJobOptions) {
       }
       return { escalated: escalations.length };
     },
-    { connection, prefix },
-  );
-  worker.on('failed', (job, error) => {
-    if (job?.name === 'webhook')
-      options.log?.('escalation webhook failed', { attempt: job.attemptsMade, error: error.message });
-  });
-  return {
-    queue,
-    async stop() {
-      await worker.close();
-      await queue.close();
+    onFailed: (job, error) => {
+      if (job?.name === 'webhook')
+        options.log?.('escalation webhook failed', { attempt: job.attemptsMade, error: error.message });
     },
-  };
+  });
+  return jobs;
 }
 
 async function postWebhook(url: string, escalation: Escalation): Promise<{ status: number }> {

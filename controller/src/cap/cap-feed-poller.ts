@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ATOM_MAX_BYTES, CAP_MAX_BYTES, capDocumentHrefs, parseAtomFeed, parseCap } from '@loa/protocols';
-import { Queue, Worker } from 'bullmq';
+import { startScheduledJobs } from '../background/scheduled-jobs.js';
 import { type CapIntakeDeps, type CapResult, takeCap } from './cap-intake.js';
 
 const QUEUE = 'loa-cap-feeds';
@@ -114,19 +114,12 @@ export async function startFeedPolling(
     log?: (message: string, detail: Record<string, unknown>) => void;
   },
 ) {
-  const connection = { url: options.redisUrl, maxRetriesPerRequest: null };
-  const prefix = options.prefix ?? 'bull';
-  const queue = new Queue(QUEUE, { connection, prefix });
-  if (options.feeds.length === 0) await queue.removeJobScheduler(SCHEDULER_ID);
-  else
-    await queue.upsertJobScheduler(
-      SCHEDULER_ID,
-      { every: options.everyS * 1000 },
-      { name: 'poll', opts: { removeOnComplete: 100, removeOnFail: 100 } },
-    );
-  const worker = new Worker(
-    QUEUE,
-    async () => {
+  return startScheduledJobs({
+    queue: QUEUE,
+    redisUrl: options.redisUrl,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+    schedules: [{ id: SCHEDULER_ID, name: 'poll', everyMs: options.feeds.length ? options.everyS * 1000 : null }],
+    run: async () => {
       const reports = [];
       for (const feed of options.feeds) {
         const report = await pollFeed(deps, feed).catch((error: unknown) => ({
@@ -140,13 +133,5 @@ export async function startFeedPolling(
       }
       return reports;
     },
-    { connection, prefix },
-  );
-  return {
-    queue,
-    async stop() {
-      await worker.close();
-      await queue.close();
-    },
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import { Queue, Worker } from 'bullmq';
+import { startScheduledJobs } from '../background/scheduled-jobs.js';
 import type { Database } from '../database/client.js';
 import { flagSilentReceivers } from './offline-sweep.js';
 
@@ -17,28 +17,15 @@ export async function startPresenceJobs(options: {
   onOffline?: (ids: string[]) => void;
   prefix?: string;
 }) {
-  const connection = { url: options.redisUrl, maxRetriesPerRequest: null };
-  const prefix = options.prefix ?? 'bull';
-  const queue = new Queue(QUEUE, { connection, prefix });
-  await queue.upsertJobScheduler(
-    SCHEDULER_ID,
-    { every: options.everyMs ?? 2000 },
-    { name: 'sweep', opts: { removeOnComplete: 100, removeOnFail: 100 } },
-  );
-  const worker = new Worker(
-    QUEUE,
-    async () => {
+  return startScheduledJobs({
+    queue: QUEUE,
+    redisUrl: options.redisUrl,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+    schedules: [{ id: SCHEDULER_ID, name: 'sweep', everyMs: options.everyMs ?? 2000 }],
+    run: async () => {
       const ids = await flagSilentReceivers(options.db, new Date(), options.silenceMs);
       if (ids.length > 0) options.onOffline?.(ids);
       return { flagged: ids.length };
     },
-    { connection, prefix },
-  );
-  return {
-    async stop() {
-      await worker.close();
-      await queue.close();
-    },
-    queue,
-  };
+  });
 }

@@ -1,4 +1,4 @@
-import { type ConnectionOptions, Queue, Worker } from 'bullmq';
+import { startScheduledJobs } from '../background/scheduled-jobs.js';
 import type { Database } from '../database/client.js';
 import { markMissedDeliveries } from '../deliveries/missed-sweep.js';
 import { type ProvisionTarget, provisionTargetsOf } from '../dispatch/provisioner.js';
@@ -37,29 +37,18 @@ export async function startHorizonJobs(options: {
   prefix?: string;
   onMissed?: (missed: Array<{ receiverId: string; occurrenceId: string }>) => void;
 }) {
-  const connection = { url: options.redisUrl, maxRetriesPerRequest: null } as ConnectionOptions;
-  const prefix = options.prefix ?? 'bull';
-  const queue = new Queue(QUEUE, { connection, prefix });
-  await queue.upsertJobScheduler(
-    'roll-forward',
-    { every: options.everyMs ?? 3600_000 },
-    { name: 'roll', opts: { removeOnComplete: 50, removeOnFail: 50 } },
-  );
-  // Provisions not acknowledged in time are sent again.
-  await queue.upsertJobScheduler(
-    'resend',
-    { every: 60_000 },
-    { name: 'resend', opts: { removeOnComplete: 50, removeOnFail: 50 } },
-  );
-  // Airtimes over without a report from their receiver become `missed`.
-  await queue.upsertJobScheduler(
-    'missed',
-    { every: 60_000 },
-    { name: 'missed', opts: { removeOnComplete: 50, removeOnFail: 50 } },
-  );
-  const worker = new Worker(
-    QUEUE,
-    async (job) => {
+  return startScheduledJobs({
+    queue: QUEUE,
+    redisUrl: options.redisUrl,
+    ...(options.prefix ? { prefix: options.prefix } : {}),
+    schedules: [
+      { id: 'roll-forward', name: 'roll', everyMs: options.everyMs ?? 3600_000, keep: 50 },
+      // Provisions not acknowledged in time are sent again.
+      { id: 'resend', name: 'resend', everyMs: 60_000, keep: 50 },
+      // Airtimes over without a report from their receiver become `missed`.
+      { id: 'missed', name: 'missed', everyMs: 60_000, keep: 50 },
+    ],
+    run: async (job) => {
       if (job.name === 'resend') return resendUnacknowledged(options.db, options.enqueue);
       if (job.name === 'missed') {
         const missed = await markMissedDeliveries(options.db);
@@ -68,13 +57,5 @@ export async function startHorizonJobs(options: {
       }
       return rollHorizon(options.db, options.enqueue);
     },
-    { connection, prefix },
-  );
-  return {
-    queue,
-    async stop() {
-      await worker.close();
-      await queue.close();
-    },
-  };
+  });
 }
