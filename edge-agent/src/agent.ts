@@ -240,7 +240,11 @@ export class Agent {
       verifier,
       persistReplay: () => replay.save(),
       onStorageError: (e) => storageFault(String(e)),
-      report: async (ack) => report(ack),
+      // Acknowledgements are written after the command has acted (setImmediate keeps their
+      // order): a warning's stop or start never waits for a report to be stored and sent.
+      report: async (ack) => {
+        setImmediate(() => report(ack));
+      },
       log,
       handlers: {
         'schedule.provision': async (command) => {

@@ -1,5 +1,6 @@
 // What the fleet benchmarks share: a private system with a generated province, a fleet of
 // real agents in worker processes, the raw broker fan-out baseline, and test audio.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { oggOpusFile, sine } from '@loa/edge-agent';
 import mqtt from 'mqtt';
@@ -93,6 +94,26 @@ export async function startBenchFleet(options: {
   }
 }
 
+/** CPU time (user + system) a process has used so far, from /proc (Linux; 100 ticks a second); null if gone. */
+export function processCpuMs(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time the whole machine has spent busy and idle so far, over all cores, from /proc/stat (ms). */
+export function machineCpuMs(): { busy: number; idle: number } {
+  const [, ...ticks] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const t = ticks.slice(0, 8).map(Number);
+  const idle = (t[3] ?? 0) + (t[4] ?? 0);
+  return { busy: (t.reduce((a, b) => a + b, 0) - idle) * 10, idle: idle * 10 };
+}
+
 export function defaultProcesses(): number {
   return availableParallelism();
 }
@@ -129,6 +150,15 @@ export async function rawFanout(brokerUrl: string, n: number, rounds: number, pr
   return samples;
 }
 
+/** A tone uploaded as an asset (normalised and encoded by the controller, as any upload). */
+export function toneAsset(
+  client: ControllerRegistry,
+  seconds: number,
+  hz = 880,
+): Promise<{ sha256: string; durationMs: number }> {
+  return client.uploadAsset(oggOpusFile(sine(hz, seconds, 0.4)));
+}
+
 /** A tone uploaded as an asset and wrapped in content owned by the province. */
 export async function toneContent(
   system: System,
@@ -137,7 +167,7 @@ export async function toneContent(
   hz = 880,
 ): Promise<{ contentId: string; emergency: ControllerRegistry }> {
   const emergency = await system.as('emergency-lp');
-  const asset = await emergency.uploadAsset(oggOpusFile(sine(hz, seconds, 0.4)));
+  const asset = await toneAsset(emergency, seconds, hz);
   const content = await emergency.post<{ id: string }>('/content', {
     title,
     category: 'alert',

@@ -32,10 +32,13 @@ async function fleet(): Promise<number> {
     mqttUrl: config.MQTT_URL,
     controllerUrl: config.CONTROLLER_URL,
     trustedKeys,
-    record: (r) =>
+    record: (r) => {
+      // A partial record marks the first sound; the item is told of once, when it ends.
+      if (r.endedAt === undefined) return;
       console.log(
         `sim: ${r.receiverId} played ${r.itemId} (${r.priority}, ${r.languages.join('+') || 'no sound'}): ${r.result}`,
-      ),
+      );
+    },
   });
   console.log(`sim: starting ${specs.length} virtual receivers against ${config.MQTT_URL}`);
   await fleet.start(specs, {

@@ -48,7 +48,7 @@ function post(event: WorkerEvent, then?: () => void): void {
 /** Sends the plays and logs gathered so far. */
 function flush(): void {
   flushScheduled = false;
-  if (fleet && fleet.plays.length > 0) post({ type: 'plays', records: fleet.plays.splice(0) });
+  if (fleet && fleet.plays.length > 0) post({ type: 'plays', records: fleet.takePlays() });
   if (logs.length > 0) post({ type: 'logs', entries: logs.splice(0) });
 }
 

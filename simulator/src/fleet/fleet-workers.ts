@@ -5,6 +5,7 @@ import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrustedKey } from '@loa/protocols';
+import { PlayLog } from './play-log.js';
 import type { PlayRecord } from './recording-renderer.js';
 import type { VirtualReceiverSpec } from './virtual-receiver.js';
 import {
@@ -22,7 +23,7 @@ export interface FleetWorkersOptions {
   /** Worker processes; default min(os.availableParallelism(), ceil(N / 500)), at least 1 (and at most N). */
   processes?: number;
   settings: { mqttUrl: string; controllerUrl: string; trustedKeys: TrustedKey[]; heartbeatMs?: number };
-  /** Every PlayRecord from every worker, as it happens. */
+  /** Every PlayRecord from every worker, as it happens: a partial one (no endedAt) at the first sound, then the final one. */
   onPlay?: (record: PlayRecord) => void;
   /** The agents' log lines; off unless given (there are many). */
   onLog?: (receiverId: string, message: string, detail?: Record<string, unknown>) => void;
@@ -186,7 +187,7 @@ class Worker {
  * themselves when the IPC channel closes (a parent killed outright).
  */
 export class FleetWorkers {
-  readonly plays: PlayRecord[] = [];
+  readonly #plays = new PlayLog();
   /** Workers that died without being asked to stop. */
   readonly crashes: FleetWorkerCrash[] = [];
   readonly #workers: Worker[] = [];
@@ -242,6 +243,11 @@ export class FleetWorkers {
     }
     fleet.#onProgress = undefined;
     return fleet;
+  }
+
+  /** One record per sounding (receiver, item, start) over all workers: partial while it plays, final once it ended. */
+  get plays(): readonly PlayRecord[] {
+    return this.#plays.records;
   }
 
   /** The workers' process ids. */
@@ -431,7 +437,7 @@ export class FleetWorkers {
       }
       case 'plays':
         for (const record of event.records) {
-          this.plays.push(record);
+          this.#plays.add(record);
           this.o.onPlay?.(record);
         }
         return;

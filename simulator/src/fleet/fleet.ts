@@ -1,4 +1,5 @@
 import { Agent, MemoryStorage } from '@loa/edge-agent';
+import { PlayLog } from './play-log.js';
 import type { PlayRecord } from './recording-renderer.js';
 import { type FleetSettings, type VirtualReceiverSpec, virtualReceiverParts } from './virtual-receiver.js';
 
@@ -10,9 +11,19 @@ import { type FleetSettings, type VirtualReceiverSpec, virtualReceiverParts } fr
 export class Fleet {
   readonly agents = new Map<string, Agent>();
   readonly stores = new Map<string, MemoryStorage>();
-  readonly plays: PlayRecord[] = [];
+  readonly #plays = new PlayLog();
 
   constructor(private readonly settings: Omit<FleetSettings, 'record'> & { record?: FleetSettings['record'] }) {}
+
+  /** One record per sounding (receiver, item, start): partial while it plays, final once it ended. */
+  get plays(): readonly PlayRecord[] {
+    return this.#plays.records;
+  }
+
+  /** Hands over the records so far and forgets them (a worker sends them to its parent). */
+  takePlays(): PlayRecord[] {
+    return this.#plays.take();
+  }
 
   async start(
     specs: readonly VirtualReceiverSpec[],
@@ -59,7 +70,7 @@ export class Fleet {
       {
         ...this.settings,
         record: (record) => {
-          this.plays.push(record);
+          this.#plays.add(record);
           this.settings.record?.(record);
         },
       },

@@ -18,7 +18,9 @@ export interface PlayRecord {
  * The virtual audio sink: wraps the agent's renderer and records exactly when each item's
  * sound starts (its first segment) and stops, in true (not the receiver's) time, so the
  * simulator can measure start latency and skew between receivers, and what the receiver
- * believed the controller's time was at that instant.
+ * believed the controller's time was at that instant. A partial record (no `endedAt`) goes
+ * out at the first sound, so an item still playing is seen as started; the final record,
+ * with the same receiver, item and `startedAt`, replaces it (see PlayLog).
  */
 export class RecordingRenderer implements Renderer {
   constructor(
@@ -41,13 +43,16 @@ export class RecordingRenderer implements Renderer {
       languages: [],
     };
     const outcome = await this.inner.render(item, signal, (p) => {
-      if (record.startedAt === undefined) {
+      const first = record.startedAt === undefined;
+      if (first) {
         record.startedAt = this.trueNow();
         // Its own idea of the time at that instant: the start error splits into the clock
         // sync's error (true − believed) and the receiver's lateness (believed − airtime).
         if (this.controllerTime) record.startedAtControllerTime = this.controllerTime();
       }
       record.languages.push(p.language);
+      // A copy: the record itself goes on changing until the final one is sent.
+      if (first) this.record({ ...record, languages: [...record.languages] });
       onProgress?.(p);
     });
     record.endedAt = this.trueNow();

@@ -88,7 +88,7 @@ export type WorkerEvent =
   | { type: 'reply'; id: number; ok: false; error: { message: string; stack?: string } }
   /** Receivers of this child started so far (of `total`, the child's share). */
   | { type: 'progress'; started: number; total: number }
-  /** Play records, in the order they happened (batched per event-loop turn). */
+  /** Play records, in the order they happened (batched per event-loop turn); a final one replaces its partial one. */
   | { type: 'plays'; records: PlayRecord[] }
   /** Agents' log lines, only when the parent asked for them. */
   | { type: 'logs'; entries: WorkerLogEntry[] };

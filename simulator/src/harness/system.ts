@@ -66,9 +66,10 @@ export class System {
     const log = options.log ?? (() => {});
     const password = options.password ?? 'loa-sim';
     const base = loadControllerConfig();
-    const dir = mkdtempSync(join(tmpdir(), 'loa-sim-'));
     log('system: creating a fresh database');
     const fresh = await createFreshDatabase(base.DATABASE_URL, 'loa_sim');
+    // Made after the database, so a database that cannot be made leaves no directory behind.
+    const dir = mkdtempSync(join(tmpdir(), 'loa-sim-'));
     const cleanups: Array<() => Promise<void>> = [() => fresh.drop(), async () => rmSync(dir, { recursive: true })];
     try {
       const db = createDatabase(fresh.url);

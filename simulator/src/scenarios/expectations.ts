@@ -25,6 +25,8 @@ export interface RunState {
   admin: ControllerRegistry;
   reconnects: Array<{ upAt: number; recoveredMs: number | null; resyncedMs: number | null }>;
   contentLanguages: Map<string, string[]>;
+  /** Alerts cancelled, by scenario item id: when the cancel was sent (true ms). */
+  cancels: Map<string, number>;
 }
 
 export interface Evaluation {
@@ -129,6 +131,30 @@ export async function evaluate(e: Expectation, state: RunState, now: number): Pr
     const detail = `${cut.length}/${both.length} stopped ${e.interrupted.item} before ${e.interrupted.by} sounded; ${resumed.length} resumed it afterwards`;
     if (both.length > 0 && cut.length === both.length) return verdict('pass', detail);
     return now < by.reference + SLACK_MS * 2 ? verdict('pending', detail) : verdict('fail', detail);
+  }
+
+  if ('cancelled' in e) {
+    const alert = item(e.cancelled.item);
+    const at = state.cancels.get(e.cancelled.item);
+    if (!alert || at === undefined) return verdict('pending', 'not cancelled yet');
+    const limit = durationMs(e.cancelled.within);
+    const airing = [...firstStarts(plays, alert.itemId).keys()];
+    const late = airing.filter(
+      (id) =>
+        !plays.some(
+          (p) => p.receiverId === id && p.itemId === alert.itemId && p.endedAt !== undefined && p.endedAt <= at + limit,
+        ),
+    );
+    const again = plays.filter(
+      (p) => p.itemId.startsWith(alert.itemId.replace(/\.\d+$/, '.')) && (p.startedAt ?? 0) > at,
+    );
+    const stops = plays
+      .filter((p) => p.itemId === alert.itemId && p.endedAt !== undefined && p.endedAt >= at)
+      .map((p) => (p.endedAt as number) - at);
+    const slowest = stops.length ? `, slowest ${Math.max(...stops)} ms` : '';
+    const detail = `${airing.length - late.length}/${airing.length} stopped within ${e.cancelled.within}${slowest}; ${again.length} airings after the cancel`;
+    if (airing.length > 0 && late.length === 0 && again.length === 0) return verdict('pass', detail);
+    return now < at + limit + SLACK_MS ? verdict('pending', detail) : verdict('fail', detail);
   }
 
   if ('noDuplicates' in e) {

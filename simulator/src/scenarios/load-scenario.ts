@@ -83,7 +83,9 @@ function unknownReferences(scenario: Scenario): string[] {
   );
   const items = defined(
     'item',
-    timeline.flatMap((s) => ('schedule' in s ? [s.schedule.id] : 'playNow' in s ? [s.playNow.id] : [])),
+    timeline.flatMap((s) =>
+      'schedule' in s ? [s.schedule.id] : 'playNow' in s ? [s.playNow.id] : 'alert' in s ? [s.alert.id] : [],
+    ),
   );
   const forged = defined(
     'forgery',
@@ -102,6 +104,8 @@ function unknownReferences(scenario: Scenario): string[] {
     if ('playNow' in s) need(where, 'content', content, s.playNow.content);
     if ('forge' in s) need(where, 'content', content, s.forge.content);
     if ('stop' in s) need(where, 'item', items, s.stop.item);
+    if ('alert' in s) for (const a of Object.values(s.alert.audio)) need(where, 'audio', audio, a);
+    if ('cancelAlert' in s) need(where, 'item', items, s.cancelAlert.alert);
   });
   scenario.expect.forEach((e, i) => {
     const where = `/expect/${i}`;

@@ -1,7 +1,8 @@
-import type { AreaLevel, PlayableItem } from '@loa/protocols';
+import type { AreaLevel, PlayableItem, RiskLevel } from '@loa/protocols';
 import { waitFor } from '../harness/free-port.js';
 import type { System } from '../harness/system.js';
 import { vietnamLocal } from '../harness/vietnam-time.js';
+import { issueAlert } from '../registry/alert-api.js';
 import type { ControllerRegistry, RegistryArea } from '../registry/controller-registry.js';
 import type { RunState } from './expectations.js';
 import { EXPECTED_REFUSAL, injectForgery } from './forgery.js';
@@ -28,6 +29,8 @@ export interface ActionContext {
   admin: ControllerRegistry;
   as: (username: string) => Promise<ControllerRegistry>;
   content: Map<string, ScenarioContent>;
+  /** Uploaded audio by scenario id. */
+  audio: Map<string, { sha256: string; durationMs: number }>;
   /** Work that goes on after its step (lifting a fault, powering back on, watching). */
   background: Array<Promise<unknown>>;
   log: (line: string) => void;
@@ -39,7 +42,9 @@ export interface ActionContext {
  * the fleet, forgeries at the broker.
  */
 export function scenarioActions(ctx: ActionContext): (step: ScenarioAction) => Promise<void> {
-  const { state, system, proxy, observer, admin, as, content, background, log } = ctx;
+  const { state, system, proxy, observer, admin, as, content, audio, background, log } = ctx;
+  /** Alerts issued: scenario id → the controller's alert id. */
+  const alerts = new Map<string, string>();
   const { specs, areaByCode } = state;
   const fleet = state.fleet;
   const scenario = { name: ctx.scenarioName };
@@ -113,6 +118,46 @@ export function scenarioActions(ctx: ActionContext): (step: ScenarioAction) => P
       const item = state.items.get(step.stop.item);
       if (!item) throw new Error(`stop: no item "${step.stop.item}" yet`);
       await (await as(step.as)).post('/commands/stop', { targets: { areas: step.stop.areas }, itemId: item.itemId });
+    } else if ('alert' in step) {
+      const a = step.alert;
+      const recorded = Object.fromEntries(
+        Object.entries(a.audio).map(([language, audioId]) => {
+          const asset = audio.get(audioId);
+          if (!asset) throw new Error(`alert ${a.id}: no audio "${audioId}"`);
+          return [language, asset.sha256];
+        }),
+      );
+      const issued = await issueAlert(
+        await as(step.as),
+        {
+          status: a.status ?? 'Exercise',
+          hazard: a.hazard ?? 'flash_flood',
+          riskLevel: a.riskLevel as RiskLevel,
+          headline: { vie: `${scenario.name}: ${a.id}`.slice(0, 300) },
+          audio: recorded,
+          areas: a.areas,
+        },
+        a.approveAs ? await as(a.approveAs) : undefined,
+      );
+      alerts.set(a.id, issued.id);
+      state.items.set(a.id, {
+        itemId: issued.itemId,
+        reference: issued.issuedAt,
+        expected: underAreas(a.areas),
+        content: a.id,
+        kind: 'now',
+      });
+      state.contentLanguages.set(a.id, Object.keys(a.audio));
+      log(`t+${issued.issuedAt - state.t0} ms: alert ${a.id} issued (${issued.identifier})`);
+    } else if ('cancelAlert' in step) {
+      const alertId = alerts.get(step.cancelAlert.alert);
+      if (!alertId) throw new Error(`cancelAlert: no alert "${step.cancelAlert.alert}" yet`);
+      const sent = now();
+      await (await as(step.as)).post(`/alerts/${alertId}/cancel`, {
+        ...(step.cancelAlert.reason ? { reason: step.cancelAlert.reason } : {}),
+      });
+      state.cancels.set(step.cancelAlert.alert, sent);
+      log(`t+${sent - state.t0} ms: alert ${step.cancelAlert.alert} cancelled`);
     } else if ('network' in step) {
       if (!proxy) throw new Error('network faults need the fault proxy');
       const n = step.network;

@@ -191,6 +191,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
       admin,
       reconnects: [],
       contentLanguages: new Map([...content].map(([id, c]) => [id, c.languages])),
+      cancels: new Map(),
     };
     const actOn = scenarioActions({
       scenarioName: scenario.name,
@@ -201,6 +202,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
       admin,
       as,
       content,
+      audio,
       background,
       log,
     });

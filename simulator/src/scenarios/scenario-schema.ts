@@ -138,6 +138,39 @@ const Action = Type.Union([
   Type.Object(
     {
       at: Duration,
+      as: Type.String(),
+      alert: Type.Object(
+        {
+          id: Id,
+          areas: AreaCodes,
+          audio: Type.Record(Type.String(), Id, {
+            minProperties: 1,
+            description: 'recorded audio per language: language code → audio id',
+          }),
+          riskLevel: Type.Integer({ minimum: 1, maximum: 5 }),
+          status: Type.Optional(Type.Union([Type.Literal('Actual'), Type.Literal('Exercise'), Type.Literal('Test')])),
+          hazard: Type.Optional(Type.String()),
+          approveAs: Type.Optional(Type.String({ description: 'the second person, where approval is needed' })),
+        },
+        {
+          ...Strict,
+          description: 'draft, approve (by approveAs, where the approval rule asks), issue: through the alert API',
+        },
+      ),
+    },
+    Strict,
+  ),
+  Type.Object(
+    {
+      at: Duration,
+      as: Type.String(),
+      cancelAlert: Type.Object({ alert: Id, reason: Type.Optional(Type.String()) }, Strict),
+    },
+    Strict,
+  ),
+  Type.Object(
+    {
+      at: Duration,
       network: Type.Object(
         { ...Receivers.properties, conditions: Network, for: Type.Optional(Duration) },
         { ...Strict, description: 'network conditions on the fault proxy, lifted after `for`' },
@@ -205,6 +238,18 @@ const Expectation = Type.Union([
   ),
   Type.Object({ languagesInOrder: Type.Object({ item: Id }, Strict) }, Strict),
   Type.Object({ interrupted: Type.Object({ item: Id, by: Id }, Strict) }, Strict),
+  Type.Object(
+    {
+      cancelled: Type.Object(
+        { item: Id, within: duration('after the cancel was sent') },
+        {
+          ...Strict,
+          description: 'every receiver that was airing the alert stopped it within this, none aired it again',
+        },
+      ),
+    },
+    Strict,
+  ),
   Type.Object({ noDuplicates: Type.Object({}, Strict) }, Strict),
   Type.Object({ maxSkew: Type.Object({ item: Id, ms: Type.Number({ minimum: 0 }) }, Strict) }, Strict),
   Type.Object({ proofOfPlay: Type.Object({ item: Id, by: Duration, ...Receivers.properties }, Strict) }, Strict),
