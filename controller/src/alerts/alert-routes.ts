@@ -225,51 +225,30 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
       const expiresAt = change.expiresAt ? new Date(change.expiresAt) : original.expiresAt;
       if (change.expiresAt) checkExpiry(expiresAt);
       const identifier = `loa-${randomUUID()}`;
-      const copy = Object.fromEntries(
-        Object.entries(original).filter(
-          ([k]) =>
-            ![
-              'id',
-              'identifier',
-              'state',
-              'createdAt',
-              'updatedAt',
-              'approvedById',
-              'approvedAt',
-              'issuedById',
-              'issuedAt',
-              'cancelledById',
-              'cancelledAt',
-              'cancelReason',
-              'escalatedAt',
-              'issuedTargets',
-            ].includes(k),
-        ),
-      ) as Prisma.AlertUncheckedCreateInput;
       const row = await db.$transaction(async (tx) => {
         const created = await tx.alert.create({
           data: {
-            ...copy,
+            // Carried over: what it is (status never changes), where it goes, how it airs.
+            status: original.status,
+            hazard: change.hazard ?? original.hazard,
+            riskLevel: change.riskLevel ?? original.riskLevel,
             headline: change.headline ?? (original.headline as Prisma.InputJsonValue),
             instruction: change.instruction ?? (original.instruction as Prisma.InputJsonValue),
             audio: change.audio ?? (original.audio as Prisma.InputJsonValue),
+            areaCodes: original.areaCodes,
             polygons: original.polygons as Prisma.InputJsonValue,
             circles: original.circles as Prisma.InputJsonValue,
+            reachLevels: original.reachLevels,
+            wireId: original.wireId,
+            repeatEveryS: change.repeat ? change.repeat.everyS : original.repeatEveryS,
+            windowStart: change.repeat ? (change.repeat.windowStart ?? null) : original.windowStart,
+            windowEnd: change.repeat ? (change.repeat.windowEnd ?? null) : original.windowEnd,
+            maxVolume: change.maxVolume ?? original.maxVolume,
+            escalateAfterS: change.escalateAfterS ?? original.escalateAfterS,
             identifier,
             referencesId: original.id,
             revision: original.revision + 1,
             expiresAt,
-            ...(change.hazard ? { hazard: change.hazard } : {}),
-            ...(change.riskLevel ? { riskLevel: change.riskLevel } : {}),
-            ...(change.repeat
-              ? {
-                  repeatEveryS: change.repeat.everyS,
-                  windowStart: change.repeat.windowStart ?? null,
-                  windowEnd: change.repeat.windowEnd ?? null,
-                }
-              : {}),
-            ...(change.maxVolume === undefined ? {} : { maxVolume: change.maxVolume }),
-            ...(change.escalateAfterS === undefined ? {} : { escalateAfterS: change.escalateAfterS }),
             createdById: principal.userId,
           },
         });
