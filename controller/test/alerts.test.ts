@@ -137,4 +137,41 @@ describe('alerts', () => {
     expect(await ids('expired')).toContain(created.json().id);
     expect(await ids('issued')).not.toContain(created.json().id);
   });
+
+  it('says a drill is not real before its recordings too, and refuses one that would air as if real', async () => {
+    const user = u(`emergency-${communeCode}`);
+    const db = database.db();
+    const recording = (await db.tone.findFirstOrThrow({ where: { name: 'chime' } })).assetSha256;
+    // Vietnamese has a voice: the notice is spoken, then the recording plays.
+    const vie = await call(
+      'POST',
+      '/alerts',
+      user,
+      draft({ areas: [communeCode], status: 'Exercise', audio: { vie: recording } }),
+    );
+    const issued = await call('POST', `/alerts/${vie.json().id}/issue`, user);
+    expect(issued.statusCode, issued.body).toBe(200);
+    const segments = (
+      (await command(issued.json().commands[0].id)).body as { item: { segments: { sha256: string }[] } }
+    ).item.segments;
+    expect(segments.map((s) => s.sha256)).toHaveLength(2);
+    expect(segments[1]?.sha256).toBe(recording);
+    expect((await db.speechCache.findFirst({ where: { assetSha256: segments[0]?.sha256 } }))?.text).toBe(
+      'Đây là tin diễn tập, không phải tin thật.',
+    );
+    // Hmong has no voice here: the recording must say it is a test, or the alert is refused.
+    const hmong = {
+      areas: [communeCode],
+      status: 'Test',
+      headline: { hmn: 'Dej nyab' },
+      instruction: {},
+      audio: { hmn: recording },
+    };
+    const silent = await call('POST', '/alerts', user, draft(hmong));
+    const refused = await call('POST', `/alerts/${silent.json().id}/issue`, user);
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json().detail).toMatch(/would air without saying it is not real/);
+    const attested = await call('POST', '/alerts', user, draft({ ...hmong, audioAnnouncesStatus: true }));
+    expect((await call('POST', `/alerts/${attested.json().id}/issue`, user)).statusCode).toBe(200);
+  });
 });

@@ -182,6 +182,7 @@ describe('a virtual fleet over several worker processes', () => {
     expect(new Set(finished().map((p) => p.receiverId))).toEqual(new Set(specs.map((s) => s.receiverId)));
     for (const p of finished()) {
       expect(p.languages).toEqual(['vie']);
+      expect(p.segments).toEqual([asset.sha256]);
       expect(p.startedAt).toBeGreaterThanOrEqual(sentAt);
       expect((p.endedAt as number) - (p.startedAt as number)).toBeGreaterThanOrEqual(900);
     }

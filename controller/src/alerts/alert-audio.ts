@@ -30,6 +30,8 @@ export interface AlertWords {
   instruction: Record<string, string>;
   /** Recorded audio per language, used instead of speech where given. */
   audio: Record<string, string>;
+  /** The recorded audio itself says the Exercise or Test is not real (where no engine can say it). */
+  audioAnnouncesStatus?: boolean;
 }
 
 /** The text a language's segment says: the not-real notice, the headline, the instruction. */
@@ -44,7 +46,9 @@ export function alertText(words: AlertWords, language: LanguageCode): string {
  * The alert's playable item: the siren of its risk level (or the chime, for a
  * cancellation message), then one segment per language
  * (Vietnamese first), recorded audio where given, else synthesised speech. Refused (422)
- * when no language has audio: an alert must never go out silent.
+ * when no language has audio: an alert must never go out silent. An Exercise or Test
+ * says so first in every language: spoken before a recording where an engine speaks the
+ * language; else the recording must say it (audioAnnouncesStatus), or it is refused (422).
  */
 export async function alertItem(
   db: Database,
@@ -58,6 +62,7 @@ export async function alertItem(
   const segments: Segment[] = [];
   const assets: AssetRef[] = [];
   const unspoken: string[] = [];
+  const unannounced: string[] = [];
   for (const language of languages) {
     const recorded = words.audio[language];
     const asset = recorded
@@ -69,9 +74,22 @@ export async function alertItem(
       unspoken.push(language);
       continue;
     }
+    // A recording does not say it is a drill: the notice is spoken before it, in its language.
+    const notice = recorded ? NOT_REAL[words.status]?.[language] : undefined;
+    if (notice && speech.voiceFor(language)) {
+      const said = await speech.synthesise(language, notice);
+      segments.push({ language, sha256: said.sha256, durationMs: said.durationMs });
+      assets.push(assetRef(said));
+    } else if (recorded && NOT_REAL[words.status] && !words.audioAnnouncesStatus) unannounced.push(language);
     segments.push({ language, sha256: asset.sha256, durationMs: asset.durationMs });
     assets.push(assetRef(asset));
   }
+  if (unannounced.length > 0)
+    throw new Problem(
+      422,
+      'Unprocessable Content',
+      `this ${words.status} alert's recorded audio in ${unannounced.join(', ')} would air without saying it is not real, and no speech engine speaks that language: record the notice at its start and set audioAnnouncesStatus, or give the text to synthesise`,
+    );
   if (segments.length === 0)
     throw new Problem(
       422,

@@ -68,6 +68,7 @@ export async function issueAlert(deps: AlertDeps, principal: Principal, row: Ale
     headline: row.headline as Record<string, string>,
     instruction: row.instruction as Record<string, string>,
     audio: row.audio as Record<string, string>,
+    audioAnnouncesStatus: row.audioAnnouncesStatus,
   };
   const { item, assets } = await alertItem(db, deps.speech, words, {
     itemId: row.wireId,

@@ -28,6 +28,12 @@ const content = {
       description: 'Recorded audio (asset SHA-256) per language, for languages no speech engine speaks',
     }),
   ),
+  audioAnnouncesStatus: Type.Optional(
+    Type.Boolean({
+      description:
+        'For an Exercise or Test: the recorded audio itself says it is not real (needed where no speech engine can say it before the recording)',
+    }),
+  ),
   expiresAt: Type.String({ format: 'date-time' }),
   repeat: Type.Optional(
     Type.Object(
@@ -93,6 +99,7 @@ export const AlertView = Type.Object(
     origin: Type.String({ description: 'api, or cap (ingested)' }),
     headline: Type.Record(Type.String(), Type.String()),
     instruction: Type.Record(Type.String(), Type.String()),
+    audioAnnouncesStatus: Type.Boolean(),
     areas: Type.Array(Type.String()),
     polygons: Type.Array(PolygonSchema),
     circles: Type.Array(CircleSchema),
@@ -128,6 +135,7 @@ export function alertView(approval: ApprovalRule, row: Alert, now = new Date()) 
     origin: row.origin,
     headline: row.headline as Record<string, string>,
     instruction: row.instruction as Record<string, string>,
+    audioAnnouncesStatus: row.audioAnnouncesStatus,
     areas: row.areaCodes,
     polygons,
     circles,

@@ -7,6 +7,8 @@ export interface PlayRecord {
   itemId: string;
   priority: PlayableItem['priority'];
   languages: string[];
+  /** SHA-256 of each segment as it sounded, in order (with `languages`, what was heard). */
+  segments?: string[];
   startedAt?: number;
   /** The controller time this receiver believed it was when the sound started (its clock sync). */
   startedAtControllerTime?: number;
@@ -36,12 +38,14 @@ export class RecordingRenderer implements Renderer {
     signal: AbortSignal,
     onProgress?: (progress: RenderProgress) => void,
   ): Promise<RenderOutcome> {
-    const record: PlayRecord = {
+    const record: PlayRecord & { segments: string[] } = {
       receiverId: this.receiverId,
       itemId: item.itemId,
       priority: item.priority,
       languages: [],
+      segments: [],
     };
+    const count = item.segments.length;
     const outcome = await this.inner.render(item, signal, (p) => {
       const first = record.startedAt === undefined;
       if (first) {
@@ -50,9 +54,12 @@ export class RecordingRenderer implements Renderer {
         // sync's error (true − believed) and the receiver's lateness (believed − airtime).
         if (this.controllerTime) record.startedAtControllerTime = this.controllerTime();
       }
+      // Progress comes as each segment starts, in order, `repeat` times over.
+      const segment = item.segments[record.segments.length % Math.max(1, count)];
       record.languages.push(p.language);
+      record.segments.push(segment?.sha256 ?? '');
       // A copy: the record itself goes on changing until the final one is sent.
-      if (first) this.record({ ...record, languages: [...record.languages] });
+      if (first) this.record({ ...record, languages: [...record.languages], segments: [...record.segments] });
       onProgress?.(p);
     });
     record.endedAt = this.trueNow();

@@ -8,8 +8,19 @@ export interface AlertDraft {
   headline: Record<string, string>;
   /** Recorded audio (asset SHA-256) per language: no speech engine needed. */
   audio: Record<string, string>;
-  areas: string[];
+  /** Targets: area codes, drawn polygons (rings of [lat, lon]) and circles; at least one. */
+  areas?: string[];
+  polygons?: Array<Array<[number, number]>>;
+  circles?: Array<{ lat: number; lon: number; radiusKm: number }>;
   expiresInMs?: number;
+}
+
+/** What an Update changes (POST /alerts/{id}/update); the rest is carried over. */
+export interface AlertChange {
+  riskLevel?: RiskLevel;
+  hazard?: string;
+  headline?: Record<string, string>;
+  audio?: Record<string, string>;
 }
 
 export interface IssuedAlert {
@@ -19,6 +30,9 @@ export interface IssuedAlert {
   identifier: string;
   /** The receivers' item id of its first airing. */
   itemId: string;
+  /** The alert on the receivers (the same for an alert and its Updates), and this message's revision. */
+  wireId: string;
+  revision: number;
   /** True time the issue request was sent. */
   issuedAt: number;
   commandIds: string[];
@@ -43,16 +57,44 @@ export async function issueAlert(
   approver?: ControllerClient,
 ): Promise<IssuedAlert> {
   const { expiresInMs = 3_600_000, ...fields } = draft;
-  const drafted = await issuer.post<{
-    id: string;
-    identifier: string;
-    wireId: string;
-    revision: number;
-    needsApproval: boolean;
-  }>('/alerts', {
+  const drafted = await issuer.post<Drafted>('/alerts', {
     ...fields,
+    // A drill's recording must say it is not real where no speech engine can say it first
+    // (the controller refuses it otherwise); the simulator's tones stand for such recordings.
+    ...(draft.status !== 'Actual' && Object.keys(draft.audio).length > 0 ? { audioAnnouncesStatus: true } : {}),
     expiresAt: new Date(Date.now() + expiresInMs).toISOString(),
   });
+  return approveAndIssue(issuer, drafted, approver);
+}
+
+/**
+ * An Update (a correction) of the alert on air, as emergency staff make one: drafted with
+ * what changes (`POST /alerts/{id}/update`: a new revision of the same wire id), approved
+ * where the rule asks, issued; receivers then replace the older revision in flight.
+ */
+export async function updateAlert(
+  issuer: ControllerClient,
+  alertId: string,
+  change: AlertChange,
+  approver?: ControllerClient,
+): Promise<IssuedAlert> {
+  const drafted = await issuer.post<Drafted>(`/alerts/${alertId}/update`, change);
+  return approveAndIssue(issuer, drafted, approver);
+}
+
+interface Drafted {
+  id: string;
+  identifier: string;
+  wireId: string;
+  revision: number;
+  needsApproval: boolean;
+}
+
+async function approveAndIssue(
+  issuer: ControllerClient,
+  drafted: Drafted,
+  approver: ControllerClient | undefined,
+): Promise<IssuedAlert> {
   // Without an approver, an alert that needs one is refused at issue with the reason.
   if (drafted.needsApproval && approver) await approver.post(`/alerts/${drafted.id}/approve`, {});
   const issuedAt = Date.now();
@@ -61,6 +103,8 @@ export async function issueAlert(
     id: drafted.id,
     identifier: drafted.identifier,
     itemId: firstAiringItemId(drafted.wireId, drafted.revision),
+    wireId: drafted.wireId,
+    revision: drafted.revision,
     issuedAt,
     commandIds: issued.commands.map((c) => c.id),
   };

@@ -61,12 +61,30 @@ export class ControllerClient {
     return { sha256: answer.sha256, durationMs: answer.durationMs as number };
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * The speech the controller's engine makes of a text, as it would air (POST
+   * /speech/preview, waiting for the job): the asset's SHA-256. Speech is cached by
+   * engine, voice and the words read, so the same words always answer the same asset.
+   */
+  async speechPreview(language: string, text: string): Promise<{ sha256: string; durationMs: number }> {
+    const answer = await this.request<{ sha256?: string; durationMs?: number; job?: unknown }>(
+      'POST',
+      '/speech/preview',
+      { language, text },
+      { prefer: 'wait=60' },
+    );
+    if (!answer.sha256)
+      throw new ControllerError(202, 'POST /speech/preview: the speech job did not finish within 60 s', answer);
+    return { sha256: answer.sha256, durationMs: answer.durationMs as number };
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
     const response = await fetch(new URL(path, this.baseUrl), {
       method,
       headers: {
         cookie: this.#cookie,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });

@@ -44,6 +44,14 @@ export class ControllerRegistry extends ControllerClient {
     return receivers.filter((r) => r.enabled).map((r) => ({ receiverId: r.id, areas: chain(r.villageCode) }));
   }
 
+  /** Every enabled receiver's surveyed position, as the registry holds it (what drawn alert shapes are resolved against). */
+  async positions(): Promise<Map<string, { lat: number; lon: number }>> {
+    const receivers = await this.#all<{ id: string; enabled: boolean; latitude: number; longitude: number }>(
+      '/receivers',
+    );
+    return new Map(receivers.filter((r) => r.enabled).map((r) => [r.id, { lat: r.latitude, lon: r.longitude }]));
+  }
+
   /** New MQTT credentials for a receiver (the broker files must be regenerated to use them). */
   async issueCredentials(receiverId: string): Promise<string> {
     return (await this.post<{ password: string }>(`/receivers/${receiverId}/credentials`, undefined)).password;

@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { type ValidationIssue, validate } from '@loa/protocols';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { parse as parseYaml } from 'yaml';
-import { ACTION_BRANCHES, EXPECTATION_BRANCHES, type Scenario, ScenarioSchema } from './scenario-schema.js';
+import {
+  ACTION_BRANCHES,
+  EXPECTATION_BRANCHES,
+  type Scenario,
+  type ScenarioAction,
+  ScenarioSchema,
+} from './scenario-schema.js';
 
 export class ScenarioError extends Error {}
 
@@ -84,9 +90,28 @@ function unknownReferences(scenario: Scenario): string[] {
   const items = defined(
     'item',
     timeline.flatMap((s) =>
-      'schedule' in s ? [s.schedule.id] : 'playNow' in s ? [s.playNow.id] : 'alert' in s ? [s.alert.id] : [],
+      'schedule' in s
+        ? [s.schedule.id]
+        : 'playNow' in s
+          ? [s.playNow.id]
+          : 'alert' in s
+            ? [s.alert.id]
+            : 'updateAlert' in s
+              ? [s.updateAlert.id]
+              : [],
     ),
   );
+  // Alerts and their Updates, by item id: what alert expectations and actions may name.
+  type AlertStep = Extract<ScenarioAction, { alert: unknown }>['alert'];
+  type UpdateStep = Extract<ScenarioAction, { updateAlert: unknown }>['updateAlert'];
+  const alertSteps = new Map<string, AlertStep | UpdateStep>(
+    timeline.flatMap(
+      (s): Array<[string, AlertStep | UpdateStep]> =>
+        'alert' in s ? [[s.alert.id, s.alert]] : 'updateAlert' in s ? [[s.updateAlert.id, s.updateAlert]] : [],
+    ),
+  );
+  const alerts = new Set(alertSteps.keys());
+  const speech = scenario.speech ?? 'none';
   const forged = defined(
     'forgery',
     timeline.flatMap((s) => ('forge' in s ? [s.forge.id] : [])),
@@ -104,15 +129,52 @@ function unknownReferences(scenario: Scenario): string[] {
     if ('playNow' in s) need(where, 'content', content, s.playNow.content);
     if ('forge' in s) need(where, 'content', content, s.forge.content);
     if ('stop' in s) need(where, 'item', items, s.stop.item);
-    if ('alert' in s) for (const a of Object.values(s.alert.audio)) need(where, 'audio', audio, a);
-    if ('cancelAlert' in s) need(where, 'item', items, s.cancelAlert.alert);
+    if ('alert' in s) {
+      const a = s.alert;
+      for (const id of Object.values(a.audio ?? {})) need(where, 'audio', audio, id);
+      if (!a.areas && !a.polygons && !a.circles)
+        problems.push(`${where}: alert "${a.id}" names no areas, polygons or circles`);
+      if (!a.audio && speech === 'none')
+        problems.push(
+          `${where}: alert "${a.id}" has no recorded audio, and the controller has no speech engine to read it (speech: espeak-ng)`,
+        );
+    }
+    if ('updateAlert' in s) {
+      for (const id of Object.values(s.updateAlert.audio ?? {})) need(where, 'audio', audio, id);
+      need(where, 'alert', alerts, s.updateAlert.alert);
+    }
+    if ('cancelAlert' in s) need(where, 'alert', alerts, s.cancelAlert.alert);
   });
   scenario.expect.forEach((e, i) => {
     const where = `/expect/${i}`;
     const body = Object.values(e)[0] as { item?: string; by?: unknown; forged?: string };
-    need(where, 'item', items, body.item);
+    const aboutAnAlert = ['airedExactly', 'alertStatus', 'saysNotReal', 'cancelled', 'replaced'].some((k) => k in e);
+    need(where, aboutAnAlert ? 'alert' : 'item', aboutAnAlert ? alerts : items, body.item);
     if ('interrupted' in e) need(where, 'item', items, e.interrupted.by);
     if ('refused' in e) need(where, 'forgery', forged, e.refused.forged);
+    if ('replaced' in e) need(where, 'alert', alerts, e.replaced.by);
+    if ('saysNotReal' in e) {
+      // The chain back to the alert: an Update keeps its status, and its audio unless it changes it.
+      const chain: Array<AlertStep | UpdateStep> = [];
+      for (let id: string | undefined = e.saysNotReal.item; id !== undefined && chain.length <= alertSteps.size; ) {
+        const step = alertSteps.get(id);
+        if (!step) break;
+        chain.push(step);
+        id = 'alert' in step ? step.alert : undefined;
+      }
+      const root = chain.at(-1);
+      const vieAudio = chain.find((step) => step.audio)?.audio?.vie;
+      if (speech !== 'espeak-ng')
+        problems.push(`${where}: saysNotReal needs the controller's speech engine (speech: espeak-ng)`);
+      if (root && !('alert' in root) && (root.status ?? 'Exercise') === 'Actual')
+        problems.push(
+          `${where}: alert "${e.saysNotReal.item}" is Actual; only an Exercise or Test says it is not real`,
+        );
+      if (vieAudio)
+        problems.push(
+          `${where}: alert "${e.saysNotReal.item}" has recorded Vietnamese audio, which airs as recorded (the controller speaks the notice only in what it synthesises)`,
+        );
+    }
   });
   return problems;
 }

@@ -2,9 +2,9 @@ import type { AreaLevel, PlayableItem, RiskLevel } from '@loa/protocols';
 import { waitFor } from '../harness/free-port.js';
 import type { System } from '../harness/system.js';
 import { vietnamLocal } from '../harness/vietnam-time.js';
-import { issueAlert } from '../registry/alert-api.js';
+import { type IssuedAlert, issueAlert, updateAlert } from '../registry/alert-api.js';
 import type { ControllerRegistry, RegistryArea } from '../registry/controller-registry.js';
-import type { RunState } from './expectations.js';
+import { alertReach, type RunState, type ScenarioAlert } from './expectations.js';
 import { EXPECTED_REFUSAL, injectForgery } from './forgery.js';
 import { durationMs } from './load-scenario.js';
 import type { NetworkFaults } from './scenario-runner.js';
@@ -22,6 +22,8 @@ export interface ScenarioContent {
 /** What the timeline's actions act on. */
 export interface ActionContext {
   scenarioName: string;
+  /** The controller's speech engine: with one, a Vietnamese headline is spoken too. */
+  speech: 'none' | 'espeak-ng';
   state: RunState;
   system: System;
   proxy: NetworkFaults | undefined;
@@ -43,8 +45,6 @@ export interface ActionContext {
  */
 export function scenarioActions(ctx: ActionContext): (step: ScenarioAction) => Promise<void> {
   const { state, system, proxy, observer, admin, as, content, audio, background, log } = ctx;
-  /** Alerts issued: scenario id → the controller's alert id. */
-  const alerts = new Map<string, string>();
   const { specs, areaByCode } = state;
   const fleet = state.fleet;
   const scenario = { name: ctx.scenarioName };
@@ -59,6 +59,46 @@ export function scenarioActions(ctx: ActionContext): (step: ScenarioAction) => P
     const c = content.get(id);
     if (!c) throw new Error(`no content "${id}" in the scenario`);
     return c;
+  };
+  /** Scenario audio ids per language → the uploaded assets' SHA-256. */
+  const recordedAudio = (what: string, given: Record<string, string> | undefined) =>
+    Object.fromEntries(
+      Object.entries(given ?? {}).map(([language, audioId]) => {
+        const asset = audio.get(audioId);
+        if (!asset) throw new Error(`${what}: no audio "${audioId}"`);
+        return [language, asset.sha256];
+      }),
+    );
+  /** The languages an alert sounds in: its recordings, and Vietnamese where the engine reads the headline. */
+  const soundingLanguages = (recorded: Record<string, string>, headline: Record<string, string>) => [
+    ...new Set([...(ctx.speech === 'espeak-ng' && headline.vie ? ['vie'] : []), ...Object.keys(recorded)]),
+  ];
+  const fleetReceivers = new Set(specs.map((s) => s.receiverId));
+  /** An alert or Update issued: what expectations judge it by. */
+  const issuedAlert = (
+    id: string,
+    issued: IssuedAlert,
+    alert: Omit<ScenarioAlert, 'id' | 'wireId' | 'revision' | 'issuedAt'>,
+    languages: string[],
+  ) => {
+    state.alerts.set(id, {
+      ...alert,
+      id: issued.id,
+      wireId: issued.wireId,
+      revision: issued.revision,
+      issuedAt: issued.issuedAt,
+    });
+    state.items.set(id, {
+      itemId: issued.itemId,
+      reference: issued.issuedAt,
+      // Of the fleet: those under its areas, and those inside its drawn shapes by their surveyed positions.
+      expected: alertReach(state.registry, alert.areas, alert.shapes)
+        .map((r) => r.receiverId)
+        .filter((r) => fleetReceivers.has(r)),
+      content: id,
+      kind: 'now',
+    });
+    state.contentLanguages.set(id, languages);
   };
   const areaRef = (code: string): { level: AreaLevel; areaCode: string } => {
     const area = areaByCode.get(code) as RegistryArea | undefined;
@@ -120,43 +160,68 @@ export function scenarioActions(ctx: ActionContext): (step: ScenarioAction) => P
       await (await as(step.as)).post('/commands/stop', { targets: { areas: step.stop.areas }, itemId: item.itemId });
     } else if ('alert' in step) {
       const a = step.alert;
-      const recorded = Object.fromEntries(
-        Object.entries(a.audio).map(([language, audioId]) => {
-          const asset = audio.get(audioId);
-          if (!asset) throw new Error(`alert ${a.id}: no audio "${audioId}"`);
-          return [language, asset.sha256];
-        }),
-      );
+      const recorded = recordedAudio(`alert ${a.id}`, a.audio);
+      const headline = a.headline ?? { vie: `${scenario.name}: ${a.id}`.slice(0, 300) };
+      const status = a.status ?? 'Exercise';
       const issued = await issueAlert(
         await as(step.as),
         {
-          status: a.status ?? 'Exercise',
+          status,
           hazard: a.hazard ?? 'flash_flood',
           riskLevel: a.riskLevel as RiskLevel,
-          headline: { vie: `${scenario.name}: ${a.id}`.slice(0, 300) },
+          headline,
           audio: recorded,
-          areas: a.areas,
+          ...(a.areas ? { areas: a.areas } : {}),
+          ...(a.polygons ? { polygons: a.polygons } : {}),
+          ...(a.circles ? { circles: a.circles } : {}),
         },
         a.approveAs ? await as(a.approveAs) : undefined,
       );
-      alerts.set(a.id, issued.id);
-      state.items.set(a.id, {
-        itemId: issued.itemId,
-        reference: issued.issuedAt,
-        expected: underAreas(a.areas),
-        content: a.id,
-        kind: 'now',
-      });
-      state.contentLanguages.set(a.id, Object.keys(a.audio));
-      log(`t+${issued.issuedAt - state.t0} ms: alert ${a.id} issued (${issued.identifier})`);
+      const shapes = { polygons: a.polygons ?? [], circles: a.circles ?? [] };
+      issuedAlert(
+        a.id,
+        issued,
+        { status, areas: a.areas ?? [], shapes, headline },
+        soundingLanguages(recorded, headline),
+      );
+      log(
+        `t+${issued.issuedAt - state.t0} ms: alert ${a.id} issued (${issued.identifier}, ${state.items.get(a.id)?.expected.length} receivers of the fleet)`,
+      );
+    } else if ('updateAlert' in step) {
+      const u = step.updateAlert;
+      const before = state.alerts.get(u.alert);
+      if (!before) throw new Error(`updateAlert: no alert "${u.alert}" issued yet`);
+      const recorded = recordedAudio(`updateAlert ${u.id}`, u.audio);
+      const issued = await updateAlert(
+        await as(step.as),
+        before.id,
+        {
+          ...(u.riskLevel ? { riskLevel: u.riskLevel as RiskLevel } : {}),
+          ...(u.hazard ? { hazard: u.hazard } : {}),
+          ...(u.headline ? { headline: u.headline } : {}),
+          ...(u.audio ? { audio: recorded } : {}),
+        },
+        u.approveAs ? await as(u.approveAs) : undefined,
+      );
+      const headline = u.headline ?? before.headline;
+      // What it sounds in: its own recordings where it changes them, else the alert's.
+      const languages = u.audio ? soundingLanguages(recorded, headline) : (state.contentLanguages.get(u.alert) ?? []);
+      issuedAlert(
+        u.id,
+        issued,
+        { status: before.status, areas: before.areas, shapes: before.shapes, headline },
+        languages,
+      );
+      log(`t+${issued.issuedAt - state.t0} ms: alert ${u.alert} updated: ${u.id} issued (revision ${issued.revision})`);
     } else if ('cancelAlert' in step) {
-      const alertId = alerts.get(step.cancelAlert.alert);
-      if (!alertId) throw new Error(`cancelAlert: no alert "${step.cancelAlert.alert}" yet`);
+      const alert = state.alerts.get(step.cancelAlert.alert);
+      if (!alert) throw new Error(`cancelAlert: no alert "${step.cancelAlert.alert}" yet`);
       const sent = now();
-      await (await as(step.as)).post(`/alerts/${alertId}/cancel`, {
+      await (await as(step.as)).post(`/alerts/${alert.id}/cancel`, {
         ...(step.cancelAlert.reason ? { reason: step.cancelAlert.reason } : {}),
       });
-      state.cancels.set(step.cancelAlert.alert, sent);
+      // One cancel ends every revision: the alert's and each Update's.
+      for (const [id, a] of state.alerts) if (a.wireId === alert.wireId) state.cancels.set(id, sent);
       log(`t+${sent - state.t0} ms: alert ${step.cancelAlert.alert} cancelled`);
     } else if ('network' in step) {
       if (!proxy) throw new Error('network faults need the fault proxy');

@@ -81,6 +81,7 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
     const system = await System.start({
       province: scenario.province === 'demo' ? { demo: true } : scenario.province,
       brokerAuth: scenario.fleet?.credentials === true,
+      ...(scenario.speech && scenario.speech !== 'none' ? { controllerEnv: { TTS_ENGINE: scenario.speech } } : {}),
       log,
     });
     stops.push(() => system.stop());
@@ -92,6 +93,12 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
     const areaByCode = new Map(areas.map((a) => [a.code, a]));
     const fleetOptions = scenario.fleet ?? {};
     let specs = await registry.receivers();
+    const positions = await registry.positions();
+    const registryReceivers = specs.map((s) => ({
+      receiverId: s.receiverId,
+      areaCodes: s.areas.map((a) => a.areaCode),
+      position: positions.get(s.receiverId),
+    }));
     if (fleetOptions.areas) {
       const wanted = new Set(fleetOptions.areas);
       specs = specs.filter((s) => s.areas.some((a) => wanted.has(a.areaCode)));
@@ -192,9 +199,13 @@ export async function runScenario(scenario: Scenario, hooks: RunHooks): Promise<
       reconnects: [],
       contentLanguages: new Map([...content].map(([id, c]) => [id, c.languages])),
       cancels: new Map(),
+      alerts: new Map(),
+      registry: registryReceivers,
+      speech: new Map(),
     };
     const actOn = scenarioActions({
       scenarioName: scenario.name,
+      speech: scenario.speech ?? 'none',
       state,
       system,
       proxy,

@@ -15,6 +15,36 @@ const areaCodes = (description?: string) =>
 const AreaCodes = areaCodes();
 const Priority = Type.Union([Type.Literal('normal'), Type.Literal('priority'), Type.Literal('emergency')]);
 const Strict = { additionalProperties: false } as const;
+const AlertStatus = Type.Union([Type.Literal('Actual'), Type.Literal('Exercise'), Type.Literal('Test')]);
+const LatLon = Type.Tuple([Type.Number({ minimum: -90, maximum: 90 }), Type.Number({ minimum: -180, maximum: 180 })]);
+/** Drawn targets, as the alert API takes them. */
+const Polygons = Type.Array(
+  Type.Array(LatLon, { minItems: 3, maxItems: 1000, description: 'a ring of [latitude, longitude], closed or not' }),
+  { minItems: 1, maxItems: 20 },
+);
+const Circles = Type.Array(
+  Type.Object(
+    {
+      lat: Type.Number({ minimum: -90, maximum: 90 }),
+      lon: Type.Number({ minimum: -180, maximum: 180 }),
+      radiusKm: Type.Number({ exclusiveMinimum: 0, maximum: 500 }),
+    },
+    Strict,
+  ),
+  { minItems: 1, maxItems: 20 },
+);
+const Texts = (description: string) =>
+  Type.Record(Type.String({ pattern: '^[a-z]{3}$' }), Type.String({ minLength: 1, maxLength: 300 }), {
+    ...Strict,
+    minProperties: 1,
+    description,
+  });
+// Strict: a key that is not a language code (a YAML comma splitting a value, say) is an error.
+const RecordedAudio = Type.Record(Type.String({ pattern: '^[a-z]{3}$' }), Id, {
+  ...Strict,
+  minProperties: 1,
+  description: 'recorded audio per language: language code → audio id',
+});
 
 /** Which receivers an action or expectation is about: by area, by id, or a number of them. */
 const Receivers = Type.Object(
@@ -79,7 +109,10 @@ const Content = Type.Object(
     title: Type.String({ minLength: 1, maxLength: 200 }),
     owner: Type.String({ minLength: 1, description: 'area code owning the content' }),
     as: Type.String({ description: 'user who creates it' }),
-    variants: Type.Record(Type.String({ pattern: '^[a-z]{3}$' }), Id, { description: 'language → audio id' }),
+    variants: Type.Record(Type.String({ pattern: '^[a-z]{3}$' }), Id, {
+      ...Strict,
+      description: 'language → audio id',
+    }),
   },
   Strict,
 );
@@ -142,19 +175,45 @@ const Action = Type.Union([
       alert: Type.Object(
         {
           id: Id,
-          areas: AreaCodes,
-          audio: Type.Record(Type.String(), Id, {
-            minProperties: 1,
-            description: 'recorded audio per language: language code → audio id',
-          }),
+          areas: Type.Optional(AreaCodes),
+          polygons: Type.Optional(Polygons),
+          circles: Type.Optional(Circles),
+          audio: Type.Optional(RecordedAudio),
+          headline: Type.Optional(
+            Texts('what the alert says per language (default: the scenario name and alert id in Vietnamese)'),
+          ),
           riskLevel: Type.Integer({ minimum: 1, maximum: 5 }),
-          status: Type.Optional(Type.Union([Type.Literal('Actual'), Type.Literal('Exercise'), Type.Literal('Test')])),
+          status: Type.Optional(AlertStatus),
           hazard: Type.Optional(Type.String()),
           approveAs: Type.Optional(Type.String({ description: 'the second person, where approval is needed' })),
         },
         {
           ...Strict,
-          description: 'draft, approve (by approveAs, where the approval rule asks), issue: through the alert API',
+          description:
+            'draft (to areas and/or drawn polygons and circles), approve (by approveAs, where the approval rule asks), issue: through the alert API',
+        },
+      ),
+    },
+    Strict,
+  ),
+  Type.Object(
+    {
+      at: Duration,
+      as: Type.String(),
+      updateAlert: Type.Object(
+        {
+          id: id('the Update’s own item (its first airing, revision + 1)'),
+          alert: id('the alert (or an earlier Update of it) on air'),
+          audio: Type.Optional(RecordedAudio),
+          headline: Type.Optional(Texts('a corrected headline')),
+          riskLevel: Type.Optional(Type.Integer({ minimum: 1, maximum: 5 })),
+          hazard: Type.Optional(Type.String()),
+          approveAs: Type.Optional(Type.String({ description: 'the second person, where approval is needed' })),
+        },
+        {
+          ...Strict,
+          description:
+            'POST /alerts/{id}/update with what changes, approved where the rule asks, issued: it replaces the alert in flight',
         },
       ),
     },
@@ -250,6 +309,67 @@ const Expectation = Type.Union([
     },
     Strict,
   ),
+  Type.Object(
+    {
+      replaced: Type.Object(
+        { item: Id, by: Id, within: duration('after the Update was issued') },
+        {
+          ...Strict,
+          description:
+            'every receiver airing the older revision when the Update was issued stopped it within this and aired the Update; none aired the older revision again',
+        },
+      ),
+    },
+    Strict,
+  ),
+  Type.Object(
+    {
+      airedExactly: Type.Object(
+        { item: Id, within: Within },
+        {
+          ...Strict,
+          description:
+            'the receivers that aired the alert are exactly those inside its areas and drawn shapes (by their surveyed positions), and the controller delivered it to exactly those',
+        },
+      ),
+    },
+    Strict,
+  ),
+  Type.Object(
+    {
+      alertStatus: Type.Object(
+        { item: Id, status: AlertStatus },
+        {
+          ...Strict,
+          description:
+            'every alert.issue of the alert seen on the wire carries this status, and every receiver that aired it had accepted such a command',
+        },
+      ),
+    },
+    Strict,
+  ),
+  Type.Object(
+    {
+      noAlertSent: Type.Object(
+        { status: AlertStatus },
+        { ...Strict, description: 'no alert.issue with this status went out on the wire during the run' },
+      ),
+    },
+    Strict,
+  ),
+  Type.Object(
+    {
+      saysNotReal: Type.Object(
+        { item: Id },
+        {
+          ...Strict,
+          description:
+            'an Exercise or Test: every receiver that aired it first sounded (after the siren) the controller’s Vietnamese speech of the not-real notice followed by the headline (needs speech: espeak-ng)',
+        },
+      ),
+    },
+    Strict,
+  ),
   Type.Object({ noDuplicates: Type.Object({}, Strict) }, Strict),
   Type.Object({ maxSkew: Type.Object({ item: Id, ms: Type.Number({ minimum: 0 }) }, Strict) }, Strict),
   Type.Object({ proofOfPlay: Type.Object({ item: Id, by: Duration, ...Receivers.properties }, Strict) }, Strict),
@@ -264,6 +384,11 @@ export const ScenarioSchema = Type.Object(
     description: Type.Optional(Type.String()),
     province: Province,
     fleet: Type.Optional(Fleet),
+    speech: Type.Optional(
+      Type.Union([Type.Literal('none'), Type.Literal('espeak-ng')], {
+        description: 'the controller’s speech engine (TTS_ENGINE); default none: only recorded audio sounds',
+      }),
+    ),
     audio: Type.Optional(Type.Array(Audio)),
     content: Type.Optional(Type.Array(Content)),
     timeline: Type.Optional(Type.Array(Action)),

@@ -1,0 +1,3 @@
+import { scenarioHolds } from './support/scenario-check.js';
+
+scenarioHolds('alert-update');
