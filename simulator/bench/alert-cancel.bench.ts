@@ -19,9 +19,8 @@ import {
   intOption,
   machineCpuMs,
   processCpuMs,
-  rawFanout,
   say,
-  startBenchFleet,
+  startFanoutBench,
   toneAsset,
 } from './fleet-bench.js';
 
@@ -48,19 +47,8 @@ export default async function alertCancel(options: Record<string, string>): Prom
   const seconds = intOption(options, 'seconds', 60);
   const okMs = intOption(options, 'ok-ms', 10_000);
   const processes = intOption(options, 'processes', defaultProcesses());
-  let baseline: number[] = [];
-  const bench = await startBenchFleet({
-    receivers: n,
-    perVillage: 100,
-    processes,
-    heartbeatMs: 60_000,
-    // As alert-fanout: the baseline first, before the fleet takes its connections.
-    beforeFleet: async (system) => {
-      say(`baseline: raw fan-out to ${n} subscribers, ${rounds} rounds`);
-      baseline = await rawFanout(system.broker.url, n, rounds, processes);
-    },
-  });
-  const { system, fleet } = bench;
+  const bench = await startFanoutBench(n, rounds, processes);
+  const { system, fleet, baseline } = bench;
   const observer = await WireObserver.start(system.broker.url);
   try {
     const emergency = await system.as('emergency-lp');

@@ -9,26 +9,14 @@ import { waitFor } from '../src/harness/free-port.js';
 import { summarise } from '../src/metrics/latency.js';
 import { firstStarts } from '../src/metrics/play-analysis.js';
 import { WireObserver } from '../src/scenarios/wire-observer.js';
-import { defaultProcesses, intOption, rawFanout, say, startBenchFleet, toneContent } from './fleet-bench.js';
+import { defaultProcesses, intOption, say, startFanoutBench, toneContent } from './fleet-bench.js';
 
 export default async function alertFanout(options: Record<string, string>): Promise<BenchOutcome> {
   const n = intOption(options, 'receivers', 1000);
   const rounds = intOption(options, 'rounds', 5);
   const processes = intOption(options, 'processes', defaultProcesses());
-  let baseline: number[] = [];
-  const bench = await startBenchFleet({
-    receivers: n,
-    perVillage: 100,
-    processes,
-    heartbeatMs: 60_000,
-    // The baseline first, on the same broker, before the fleet takes its connections
-    // (at 10,000 receivers both would not fit in the broker's file limit).
-    beforeFleet: async (system) => {
-      say(`baseline: raw fan-out to ${n} subscribers, ${rounds} rounds`);
-      baseline = await rawFanout(system.broker.url, n, rounds, processes);
-    },
-  });
-  const { system, fleet } = bench;
+  const bench = await startFanoutBench(n, rounds, processes);
+  const { system, fleet, baseline } = bench;
   const observer = await WireObserver.start(system.broker.url);
   try {
     const { contentId, emergency } = await toneContent(system, 'Cảnh báo lũ quét', 3);

@@ -95,6 +95,27 @@ export async function startBenchFleet(options: {
 }
 
 /** CPU time (user + system) a process has used so far, from /proc (Linux; 100 ticks a second); null if gone. */
+/**
+ * An emergency benchmark's fleet (100 receivers a village, slow heartbeats) with its
+ * baseline measured first: the raw broker fan-out to as many subscribers, on the same
+ * broker, before the fleet takes its connections (at 10,000 receivers both would not fit
+ * in the broker's file limit).
+ */
+export async function startFanoutBench(n: number, rounds: number, processes: number) {
+  let baseline: number[] = [];
+  const bench = await startBenchFleet({
+    receivers: n,
+    perVillage: 100,
+    processes,
+    heartbeatMs: 60_000,
+    beforeFleet: async (system) => {
+      say(`baseline: raw fan-out to ${n} subscribers, ${rounds} rounds`);
+      baseline = await rawFanout(system.broker.url, n, rounds, processes);
+    },
+  });
+  return { ...bench, baseline };
+}
+
 export function processCpuMs(pid: number | undefined): number | null {
   if (!pid) return null;
   try {
