@@ -94,7 +94,6 @@ export async function startBenchFleet(options: {
   }
 }
 
-/** CPU time (user + system) a process has used so far, from /proc (Linux; 100 ticks a second); null if gone. */
 /**
  * An emergency benchmark's fleet (100 receivers a village, slow heartbeats) with its
  * baseline measured first: the raw broker fan-out to as many subscribers, on the same
@@ -116,6 +115,7 @@ export async function startFanoutBench(n: number, rounds: number, processes: num
   return { ...bench, baseline };
 }
 
+/** CPU time (user + system) a process has used so far, from /proc (Linux; 100 ticks a second); null if gone. */
 export function processCpuMs(pid: number | undefined): number | null {
   if (!pid) return null;
   try {

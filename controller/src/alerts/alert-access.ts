@@ -21,6 +21,6 @@ export async function loadAlert(db: Database, id: string, principal: Principal):
   if (outside)
     throw forbidden(`the alert reached village ${outside.receiver.village.code}, outside your emergency scope`);
   if (row.areaCodes.length === 0 && !principal.grants.some((g) => g.role === 'emergency' || g.role === 'admin'))
-    throw forbidden('drawn alerts are for emergency staff');
+    throw forbidden('drawn alerts are for emergency staff; ask an administrator for an emergency grant');
   return row;
 }

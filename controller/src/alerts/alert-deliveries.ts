@@ -21,6 +21,9 @@ const RANK: Record<AlertDeliveryState, number> = {
   failed: 3,
 };
 
+/** Every state, in the order a delivery moves through them. */
+export const ALERT_DELIVERY_STATES = Object.keys(RANK) as AlertDeliveryState[];
+
 export const NOT_STARTED: AlertDeliveryState[] = ['pending', 'unreachable', 'delivered'];
 
 export function below(to: AlertDeliveryState): AlertDeliveryState[] {

@@ -5,20 +5,10 @@ import type { Database } from '../database/client.js';
 import type { AlertDeliveryState, Prisma } from '../generated/prisma/client.js';
 import { ProblemSchema } from '../http/problem.js';
 import { loadAlert } from './alert-access.js';
-import { NOT_STARTED } from './alert-deliveries.js';
+import { ALERT_DELIVERY_STATES, NOT_STARTED } from './alert-deliveries.js';
 import { IdParams } from './alert-view.js';
 
-const STATES = [
-  'pending',
-  'unreachable',
-  'delivered',
-  'started',
-  'interrupted',
-  'finished',
-  'stopped',
-  'failed',
-] as const;
-const StateSchema = Type.Union(STATES.map((s) => Type.Literal(s)));
+const StateSchema = Type.Union(ALERT_DELIVERY_STATES.map((s) => Type.Literal(s)));
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
 /**

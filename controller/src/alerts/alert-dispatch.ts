@@ -57,7 +57,11 @@ export async function issueAlert(deps: AlertDeps, principal: Principal, row: Ale
     circles: row.circles as Circle[],
   });
   if (targets.receivers.length === 0)
-    throw new Problem(422, 'Unprocessable Entity', 'no receiver of yours is inside the alert’s areas or drawn shapes');
+    throw new Problem(
+      422,
+      'Unprocessable Entity',
+      'no receiver of yours is inside the alert’s areas or drawn shapes (receivers disabled or moved since it was drafted?); cancel this draft and draft it again over receivers in your scope',
+    );
   if (needsApproval(deps.approval, row.status, targets.levels) && !row.approvedById)
     throw conflict(
       `this ${row.status} alert reaches ${[...new Set(targets.levels)].join(', ')} level and needs a second person's approval before it is issued (POST /alerts/${row.id}/approve)`,

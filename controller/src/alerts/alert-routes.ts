@@ -61,7 +61,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
           'Unprocessable Entity',
           targets.clipped > 0
             ? `the drawn shapes hold ${targets.clipped} receivers, none in your emergency scope`
-            : 'no receiver is inside the alert’s areas or drawn shapes',
+            : 'no receiver is inside the alert’s areas or drawn shapes; check the shapes against the receivers on the map (GET /receivers gives their positions)',
         );
       const identifier = `loa-${randomUUID()}`;
       const row = await db.$transaction(async (tx) => {
@@ -221,7 +221,9 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
       const principal = requirePrincipal(request.principal);
       const original = await loadAlert(db, request.params.id, principal);
       if (original.state !== 'issued')
-        throw conflict(`only the alert on air can be updated; this one is ${original.state}`);
+        throw conflict(
+          `only the alert on air can be updated; this one is ${original.state}${original.state === 'draft' ? ' (cancel the draft and draft it again, or issue it first)' : original.state === 'updated' ? ' (update its latest revision instead: GET /alerts lists it)' : ' (draft a new alert)'}`,
+        );
       const change = request.body;
       const expiresAt = change.expiresAt ? new Date(change.expiresAt) : original.expiresAt;
       if (change.expiresAt) checkExpiry(expiresAt);

@@ -109,7 +109,11 @@ async function decide(deps: CapIntakeDeps, cap: CapAlert, poster?: Principal): P
   const { db, policy } = deps;
   const allowed = policy.trusted.get(cap.sender);
   if (!allowed)
-    return { outcome: 'refused', detail: `sender ${cap.sender} is not trusted (CAP_TRUSTED_SENDERS)`, alertId: null };
+    return {
+      outcome: 'refused',
+      detail: `sender ${cap.sender} is not trusted: an administrator adds it, with the areas it may alert, to CAP_TRUSTED_SENDERS`,
+      alertId: null,
+    };
   if (cap.msgType === 'Ack' || cap.msgType === 'Error')
     return { outcome: 'ignored', detail: `${cap.msgType} messages need nothing from us`, alertId: null };
 
