@@ -108,6 +108,25 @@ export const ControllerConfigSchema = Type.Object({
     maximum: 86_400,
     description: 'How often feeds are polled',
   }),
+  RELAY_RETRY_S: Type.Integer({
+    default: 15,
+    minimum: 1,
+    maximum: 3600,
+    description: 'While a relayed stream is dead air (the fallback airs), it is tried again this often',
+  }),
+  RELAY_TIMEOUT_S: Type.Integer({
+    default: 10,
+    minimum: 1,
+    maximum: 120,
+    description: 'How long ffmpeg waits to connect to a relayed stream or for its next bytes before giving up',
+  }),
+  LIVE_IDLE_END_S: Type.Integer({
+    default: 30,
+    minimum: 5,
+    maximum: 3600,
+    description:
+      'A live session on air with no audio from its speaker (or stream) for this many seconds ends by itself',
+  }),
   EMQX_HOOK_TOKEN: Type.String({
     default: '',
     description: 'Shared secret for the EMQX HTTP auth hooks; empty: hooks not served',

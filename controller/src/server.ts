@@ -16,9 +16,11 @@ import { Provisioner } from './dispatch/provisioner.js';
 import { databaseSequence } from './dispatch/sequence.js';
 import { buildApp } from './http/app.js';
 import { ReceiverIngest } from './ingest/receiver-ingest.js';
+import { endLocalBroadcasts } from './live/live-broadcast.js';
 import { EventBus } from './live-events/event-bus.js';
 import { createMetrics } from './metrics/metrics-routes.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
+import { startRelays } from './relay/relay-runner.js';
 import { startHorizonJobs } from './scheduling/horizon-jobs.js';
 import { targetsUsingContent } from './scheduling/replan.js';
 import { TimeServer } from './time-sync/time-server.js';
@@ -59,6 +61,7 @@ const app = await buildApp({
   alertApproval: config.ALERT_APPROVAL,
   alertEscalateAfterS: config.ALERT_ESCALATE_AFTER_S,
   cap: capPolicy(config),
+  live: { signingKey, idleEndS: config.LIVE_IDLE_END_S, opusBitrate: config.OPUS_BITRATE },
   ...(config.EMQX_HOOK_TOKEN
     ? {
         emqx: {
@@ -91,6 +94,20 @@ const horizon = await startHorizonJobs({
       void bus.publish({ type: 'delivery.state', receiverId, occurrenceId, state: 'missed', at });
   },
 });
+// Relay schedules: the controller pulls each stream and airs it as a live session.
+const relays = startRelays(
+  {
+    db,
+    signer,
+    mqtt: commandClient,
+    signingKey,
+    bus,
+    opus: { bitrate: config.OPUS_BITRATE },
+    assets,
+    log: (message, detail) => app.log.info(detail, message),
+  },
+  { retryS: config.RELAY_RETRY_S, timeoutS: config.RELAY_TIMEOUT_S, ffmpegPath: config.FFMPEG_PATH },
+);
 const escalation = await startEscalationJobs({
   db,
   redisUrl: config.REDIS_URL,
@@ -162,6 +179,9 @@ async function shutdown(signal: string, exitCode = 0) {
   if (closing) return;
   closing = true;
   app.log.info({ signal }, 'shutting down');
+  // Receivers stop at once (last packet, live.stop) rather than by their heartbeat timeout.
+  await relays.close();
+  await endLocalBroadcasts('controller_shutdown');
   await app.close();
   await ingest.stop();
   await timeServer.stop();

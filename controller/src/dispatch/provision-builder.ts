@@ -14,7 +14,8 @@ export interface ProvisionPlan {
  * The schedule a target (an area, or one receiver) must hold for the coming horizon:
  * every planned occurrence of the schedules aimed at exactly that target, each with its
  * languages in airing order (the schedule's, else the area's) and the audio assets to
- * fetch ahead of airtime.
+ * fetch ahead of airtime. Relay airtimes are left out (streamed live when they come);
+ * their deliveries stay planned until the receivers report the live session.
  */
 export async function buildProvision(
   db: Database,
@@ -34,6 +35,8 @@ export async function buildProvision(
       startsAt: { gte: window.from, lt: window.to },
       schedule: {
         enabled: true,
+        // Relays have no file to hold: the controller streams them live at airtime (src/relay/).
+        relayUrl: null,
         targets: { some: 'areaId' in target ? { areaId: target.areaId } : { receiverId: target.receiverId } },
       },
     },

@@ -3,7 +3,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { CommandSigner } from '@loa/protocols';
+import websocket from '@fastify/websocket';
+import type { CommandSigner, SigningKey } from '@loa/protocols';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
@@ -29,6 +30,7 @@ import { deliveryRoutes } from '../deliveries/delivery-routes.js';
 import { commandRoutes } from '../dispatch/command-routes.js';
 import { trustedKeyRoutes } from '../dispatch/trusted-key-routes.js';
 import { healthRoutes } from '../health/health-routes.js';
+import { liveRoutes } from '../live/live-routes.js';
 import type { EventBus } from '../live-events/event-bus.js';
 import { eventRoutes } from '../live-events/event-routes.js';
 import { createMetrics, type Metrics, metricsRoutes, observeHttp } from '../metrics/metrics-routes.js';
@@ -82,6 +84,8 @@ export interface AppOptions {
   alertEscalateAfterS?: number;
   /** CAP intake and export policy (CAP_SENDER, CAP_TRUSTED_SENDERS, CAP_GEOCODE_NAMES); default: trust no sender. */
   cap?: CapPolicy;
+  /** Live speech (/live/sessions): the key live audio packets are signed with; needs `commands`. */
+  live?: { signingKey: SigningKey; idleEndS?: number; opusBitrate?: number };
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -166,11 +170,24 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       : {}),
     ...(audio ? { onTextToSynthesise: (id: string) => audio.synthesiseContent(id) } : {}),
   });
+  // One WebSocket server for every WebSocket route (/events, the live audio in).
+  // Messages from clients are at most a speaker's audio chunk (2 s of 48 kHz stereo float: 768 kB).
+  if (options.bus || options.live) await app.register(websocket, { options: { maxPayload: 1_048_576 } });
   if (options.bus) await app.register(eventRoutes, { db, bus: options.bus });
   if (options.commands) await app.register(commandRoutes, { db, ...options.commands });
   if (options.commands) await app.register(receiverActionRoutes, { db, ...options.commands });
   if (options.commands) await app.register(trustedKeyRoutes, { signer: options.commands.signer });
   if (options.emqx) await app.register(emqxHooks, { db, ...options.emqx });
+  if (options.commands && options.live)
+    await app.register(liveRoutes, {
+      db,
+      ...options.commands,
+      signingKey: options.live.signingKey,
+      ...(options.bus ? { bus: options.bus } : {}),
+      ...(options.live.idleEndS ? { idleEndS: options.live.idleEndS } : {}),
+      ...(options.live.opusBitrate ? { opus: { bitrate: options.live.opusBitrate } } : {}),
+      log: (message, detail) => app.log.warn(detail, message),
+    });
   if (options.commands && audio)
     await app.register(alertRoutes, {
       db,

@@ -20,6 +20,7 @@ import { applyAlertAck, applyAlertPlay } from '../alerts/alert-deliveries.js';
 import type { Database } from '../database/client.js';
 import { NO_REPORT } from '../deliveries/missed-sweep.js';
 import type { Prisma } from '../generated/prisma/client.js';
+import { applyLiveAck, applyLivePlay } from '../live/live-deliveries.js';
 import type { FleetEvent } from '../live-events/fleet-event.js';
 import { stateForPlay, statesBelow } from './delivery-states.js';
 
@@ -279,7 +280,9 @@ export class ReceiverIngest {
 
   async #play(tx: Tx, event: PlayEvent, at: Date, notices: FleetEvent[]): Promise<void> {
     if (event.source === 'alert') return applyAlertPlay(tx, event, at, notices);
-    if (event.source !== 'schedule') return; // live sessions and play-now items are not tracked per receiver
+    // A live session's delivery moves; a relay's session id is its occurrence's, whose delivery moves below too.
+    if (event.source === 'live') await applyLivePlay(tx, event, at, notices);
+    else if (event.source !== 'schedule') return; // play-now items are not tracked per receiver
     // Not one of our occurrences: stored and receipted, but it moves nothing (and a
     // database error here would only make the receiver send it again, forever).
     if (!UUID.test(event.itemId)) return;
@@ -318,13 +321,15 @@ export class ReceiverIngest {
 
   /**
    * An accepted provision moves the deliveries it carried to `acknowledged` for that
-   * receiver; an answer to an alert.issue moves the receiver's alert delivery.
+   * receiver; an answer to an alert.issue moves the receiver's alert delivery, one to a
+   * live.start its live delivery.
    */
   async #acknowledged(tx: Tx, event: AckEvent, at: Date, notices: FleetEvent[]): Promise<void> {
     const { receiverId, commandId } = event;
     if (!UUID.test(commandId)) return;
-    if (event.result !== 'accepted' && event.result !== 'refused') return;
     const command = await tx.dispatchedCommand.findUnique({ where: { id: commandId } });
+    if (command?.kind === 'live.start') return applyLiveAck(tx, event, at, notices);
+    if (event.result !== 'accepted' && event.result !== 'refused') return;
     if (command?.alertId) return applyAlertAck(tx, event, command.alertId, at, notices);
     if (event.result !== 'accepted' || !command || command.occurrenceIds.length === 0) return;
     const moved = await tx.delivery.updateMany({

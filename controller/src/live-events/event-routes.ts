@@ -11,7 +11,8 @@ import type { EventBus } from './event-bus.js';
  * as one JSON object per message.
  */
 export const eventRoutes: FastifyPluginAsync<{ db: Database; bus: EventBus }> = async (app, { db, bus }) => {
-  await app.register(websocket);
+  // The app registers the WebSocket server once for all its routes; standalone, this plugin brings its own.
+  if (!app.hasDecorator('websocketServer')) await app.register(websocket);
   const paths = new Map<string, string>();
   const pathOf = async (receiverId: string) => {
     let path = paths.get(receiverId);

@@ -15,4 +15,5 @@ export type FleetEvent =
   | { type: 'delivery.state'; receiverId: string; occurrenceId: string; state: string; at: string }
   | { type: 'delivery.acknowledged'; receiverId: string; commandId: string; deliveries: number; at: string }
   | { type: 'alert.delivery'; alertId: string; receiverId: string; state: string; escalated?: true; at: string }
+  | { type: 'live.delivery'; sessionId: string; receiverId: string; state: string; at: string }
   | { type: 'receiver.fault'; receiverId: string; code: string; state: 'raised' | 'cleared'; at: string };

@@ -36,6 +36,10 @@ const ScheduleView = Type.Object({
   repeat: Type.Integer(),
   prelude: Type.String(),
   languages: Type.Array(Type.String()),
+  relayUrl: Type.Union([Type.String(), Type.Null()], {
+    description: 'The stream a relay rebroadcasts (null: not a relay; the content is then what airs)',
+  }),
+  deadAirS: Type.Union([Type.Integer(), Type.Null()], { description: 'Relay only: seconds that count as dead air' }),
   targets: Type.Object({ areas: Type.Array(Type.String()), receivers: Type.Array(Type.String()) }),
   enabled: Type.Boolean({ description: 'false once withdrawn' }),
   revision: Type.Integer({ description: 'Raised by every change' }),
@@ -81,6 +85,8 @@ function view(s: LoadedSchedule) {
     repeat: s.repeat,
     prelude: s.prelude,
     languages: s.languages,
+    relayUrl: s.relayUrl,
+    deadAirS: s.deadAirS,
     targets: {
       areas: s.targets.flatMap((t) => (t.area ? [t.area.code] : [])).sort(),
       receivers: s.targets.flatMap((t) => (t.receiverId ? [t.receiverId] : [])).sort(),

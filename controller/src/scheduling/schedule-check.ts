@@ -19,6 +19,9 @@ const LocalTime = Type.String({
   description: 'Local wall-clock time',
 });
 
+/** Seconds of silence or no data after which a relay counts as dead air, unless the schedule says. */
+export const DEFAULT_DEAD_AIR_S = 10;
+
 export const ScheduleInput = Type.Object(
   {
     title: Type.String({ minLength: 1, maxLength: 200 }),
@@ -31,7 +34,12 @@ export const ScheduleInput = Type.Object(
     exdates: Type.Array(LocalTime, { default: [], maxItems: 1000 }),
     validFrom: Type.Optional(Type.String({ format: 'date-time' })),
     validUntil: Type.Optional(Type.String({ format: 'date-time' })),
-    durationMs: Type.Integer({ minimum: 1000, maximum: 24 * 3600_000 }),
+    durationMs: Type.Integer({
+      minimum: 1000,
+      maximum: 24 * 3600_000,
+      description:
+        "Length of each airtime; for a relay the window the stream is relayed (the fallback content's length plays no part)",
+    }),
     priority: Type.Union([Type.Literal('normal'), Type.Literal('priority'), Type.Literal('emergency')]),
     startMode: Type.Union([Type.Literal('hard'), Type.Literal('next'), Type.Literal('wait')]),
     waitS: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
@@ -48,6 +56,22 @@ export const ScheduleInput = Type.Object(
         receivers: Type.Array(Type.String(), { default: [], maxItems: 5000 }),
       },
       { additionalProperties: false },
+    ),
+    relayUrl: Type.Optional(
+      Type.String({
+        maxLength: 2048,
+        // No spaces or control characters: the URL is handed to ffmpeg as it is.
+        pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s\\u0000-\\u001f\\u007f]+$',
+        description:
+          'Makes this a relay: the controller rebroadcasts this http(s) audio stream (MP3, AAC, Ogg) live over each airtime; the content is then the fallback aired during dead air',
+      }),
+    ),
+    deadAirS: Type.Optional(
+      Type.Integer({
+        minimum: 3,
+        maximum: 300,
+        description: `Relay only: seconds of silence or no data that count as dead air (default ${DEFAULT_DEAD_AIR_S})`,
+      }),
     ),
     acceptConflicts: Type.Boolean({ default: false, description: 'Save even if conflicts are found' }),
   },
@@ -83,6 +107,7 @@ export async function checkSchedule(
   if (!isValidZone(input.timezone)) throw new Problem(400, 'Bad Request', `unknown time zone ${input.timezone}`);
   if (input.startMode === 'wait' && input.waitS === undefined)
     throw new Problem(400, 'Bad Request', 'startMode wait needs waitS');
+  checkRelay(input);
   const content = await db.content.findUnique({ where: { id: input.contentId }, include: { ownerArea: true } });
   if (!content) throw notFound(`no content ${input.contentId}`);
   requireScope(principal, [...SCHEDULING_ROLES, 'technician'], content.ownerArea);
@@ -134,7 +159,36 @@ export function scheduleData(input: ScheduleInput, checked: Awaited<ReturnType<t
     repeat: input.repeat,
     prelude: input.prelude,
     languages: input.languages,
+    relayUrl: input.relayUrl ?? null,
+    deadAirS: input.relayUrl ? (input.deadAirS ?? DEFAULT_DEAD_AIR_S) : null,
   };
+}
+
+/**
+ * A relay's fields must make sense together: an http(s) URL the controller can pull
+ * (checked beyond the schema's pattern: a host, no other scheme), dead air only with a
+ * relay, and a prelude a live session can sound (none or the chime).
+ */
+function checkRelay(input: ScheduleInput): void {
+  if (input.relayUrl === undefined) {
+    if (input.deadAirS !== undefined)
+      throw new Problem(400, 'Bad Request', 'deadAirS is only for a relay: give relayUrl too');
+    return;
+  }
+  let url: URL;
+  try {
+    url = new URL(input.relayUrl);
+  } catch {
+    throw new Problem(400, 'Bad Request', `relayUrl is not a valid URL: ${input.relayUrl.slice(0, 200)}`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '')
+    throw new Problem(
+      400,
+      'Bad Request',
+      'relayUrl must be an http:// or https:// URL with a host, e.g. http://radio.example.vn:8000/vov1.mp3',
+    );
+  if (input.prelude === 'siren')
+    throw new Problem(400, 'Bad Request', "a relay's prelude is none or chime (a siren belongs to alerts)");
 }
 
 /** Scheduling onto targets needs a scheduling role covering each (emergency priority: the emergency role). */
