@@ -8,6 +8,7 @@ import {
   FaultCodeSchema,
   type PlayableItem,
   type ReceiverLogs,
+  TOPIC_SPECS,
   TrustedKeySet,
   topics,
   type VerifiedCommand,
@@ -23,6 +24,7 @@ import { FaultLatch } from './health/fault-latch.js';
 import { Heartbeat } from './health/heartbeat.js';
 import { Backoff } from './link/backoff.js';
 import { MqttLink, RECONNECT_FAST } from './link/mqtt-link.js';
+import { type LiveSessionLookup, LiveSessions } from './live/live-sessions.js';
 import { PlaybackEngine } from './playback/playback-engine.js';
 import type { Renderer } from './playback/renderer.js';
 import { type Report, Reporter } from './reporter.js';
@@ -46,6 +48,11 @@ export interface AgentParts {
     raiseFault: (code: FaultCode, detail: string) => void;
     /** The controller's time as this receiver knows it (clock sync), for sound that must be in step across receivers. */
     controllerTime: () => number;
+    /**
+     * The open live sessions by id (= the live item's id), for a live renderer; compose it
+     * with the file renderer through `routeLive(files, live, isLiveItem(liveSessions))`.
+     */
+    liveSessions: LiveSessionLookup;
   }) => Renderer;
   board: Board;
   modem: Modem;
@@ -83,6 +90,7 @@ export class Agent {
     readonly intake: CommandIntake,
     readonly outbox: Outbox,
     readonly alerts: AlertKeeper,
+    readonly live: LiveSessions,
   ) {
     this.volumeLevel = parts.config.audio.volume;
   }
@@ -182,11 +190,24 @@ export class Agent {
       concurrency: config.cache.concurrency,
       log,
     });
+    // Live sessions: their audio topic is subscribed while they last, their item queued at
+    // their priority (the engine is bound below; nothing is submitted before it exists).
+    const live = new LiveSessions({
+      clock,
+      controllerTime: time,
+      keys,
+      subscribe: (topic) => link.subscribe(topic, TOPIC_SPECS.liveAudio.qos),
+      unsubscribe: (topic) => link.unsubscribe(topic),
+      submit: (item) => engine.submit(item, 'live'),
+      withdraw: (itemId) => void engine.stop({ itemId }),
+      log,
+    });
     const renderer = parts.renderer({
       readAsset: (sha) => cache.read(sha),
       volume: () => agent?.volumeLevel ?? config.audio.volume,
       raiseFault: (code, detail) => void faults?.raise(code, detail),
       controllerTime: time,
+      liveSessions: live,
     });
     const engine = new PlaybackEngine({
       clock,
@@ -198,13 +219,16 @@ export class Agent {
       // current turn is done, so it never delays the start of the sound it reports.
       // Order is kept (setImmediate runs in order); on a busy loop (many receivers in one
       // simulator process) one receiver's reports no longer hold up another's sound.
-      report: (r) =>
+      report: (r) => {
+        // A live session whose item has ended (however it ended) is unsubscribed and dropped now.
+        if (r.source === 'live') live.ended(r);
         setImmediate(() => {
           report(r);
           if (r.state === 'failed' && /asset/.test(r.reason ?? '')) cache.want(book.assets());
           if (r.state !== 'started')
             void book.saveHandled(engine.handled()).catch((e: unknown) => storageFault(String(e)));
-        }),
+        });
+      },
     });
     // Alerts in force survive reboots: a storm warning repeating every hour goes on.
     const alerts = new AlertKeeper({
@@ -253,6 +277,8 @@ export class Agent {
         'play.now': async (command) => agent?.playNow(command.body.item, command.body.assets),
         'alert.issue': async (command) => alerts.issue(command.body),
         'alert.cancel': async (command) => alerts.cancel(command.body),
+        'live.start': async (command) => live.start(command.body),
+        'live.stop': async (command) => live.stop(command.body),
         stop: async (command) => {
           engine.stop(command.body);
         },
@@ -312,12 +338,27 @@ export class Agent {
       config.health.heartbeatMs,
       log,
     );
-    agent = new Agent(parts, link, engine, cache, sync, reporter, faults, heartbeat, book, intake, outbox, alerts);
+    agent = new Agent(
+      parts,
+      link,
+      engine,
+      cache,
+      sync,
+      reporter,
+      faults,
+      heartbeat,
+      book,
+      intake,
+      outbox,
+      alerts,
+      live,
+    );
     // A saved 0 (a muted receiver) stays 0.
     agent.volumeLevel = await volumeDoc.load();
 
     link.onMessage((topic, payload, name) => {
       if (name === 'receiverCommand' || name === 'areaCommand') void intake.receive(topic, payload);
+      else if (name === 'liveAudio') live.receive(topic, payload);
       else if (name === 'timeResponse') sync.onResponse(payload);
       else if (name === 'receiverEventReceipts') {
         const receipts = decodeMessage(EventReceipts, payload);
@@ -397,6 +438,7 @@ export class Agent {
       faults: this.faults.list(),
       outbox: this.outbox.size,
       scheduleVersion: this.book.version(),
+      live: this.live.list().map((s) => ({ sessionId: s.id, rendering: s.rendering, ...s.counters() })),
     };
   }
 
@@ -411,6 +453,7 @@ export class Agent {
     this.sync.stop();
     this.reporter.stop();
     this.alerts.close();
+    this.live.close();
     this.engine.close();
     void this.cache.close();
     this.link.drop();
@@ -421,6 +464,7 @@ export class Agent {
     this.sync.stop();
     this.reporter.stop();
     this.alerts.close();
+    this.live.close();
     this.engine.close();
     this.cache.close();
     await this.link.close(reason);

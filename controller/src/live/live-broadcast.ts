@@ -28,10 +28,14 @@ import { FRAMES_PER_PACKET, LivePacketizer } from './live-packetizer.js';
 import { type IssuedLiveTarget, sendLiveStart } from './live-start.js';
 import { resolveLiveTargets } from './live-targets.js';
 
-/** With a chime: it lasts 1.5 s, and the amplifier needs a moment to warm up before the voice. */
-export const PRELUDE_LEAD_MS = 2500;
-/** Without one: just the amplifier. */
-export const NO_PRELUDE_LEAD_MS = 500;
+/**
+ * With a chime: a receiver whose amplifier was off warms it up (1.5 s by default) and then
+ * sounds the 1.5 s chime, so the voice may start 3 s after live.start at the earliest;
+ * 3.5 s leaves a margin for the command's trip. (The first words play latencyMs later still.)
+ */
+export const PRELUDE_LEAD_MS = 3500;
+/** Without one: the amplifier's warm-up and the trip. */
+export const NO_PRELUDE_LEAD_MS = 2000;
 export const DEFAULT_LATENCY_MS = 250;
 export const HEARTBEAT_TIMEOUT_MS = 5000;
 /** With no audio going out for this long, a keep-alive (a packet without frames) goes out, and again each time. */

@@ -4,8 +4,32 @@ import type { AudioOutput, AudioSink, PcmFormat } from '../hardware/seams.js';
 /** How long aplay may take to die after SIGTERM before it gets SIGKILL. */
 export const KILL_AFTER_MS = 1000;
 
+/**
+ * aplay's own buffering, for sound that must be heard when the writer says (live
+ * sessions). By default aplay buffers up to 500 ms and starts only once its buffer is
+ * full, so what is written is heard an unknown while later; with a small buffer and an
+ * immediate start, sound is heard as soon as it is written, as the renderer's pacing assumes.
+ */
+export interface AplayTiming {
+  /** ALSA buffer (`--buffer-time`): room for what the writer keeps ahead. */
+  bufferMs: number;
+  /** ALSA period (`--period-time`): aplay also reads its input a period at a time. */
+  periodMs: number;
+}
+
+/** Live sessions write at most 100 ms ahead: a 200 ms buffer never holds them up, 10 ms periods add little. */
+export const LIVE_APLAY_TIMING: AplayTiming = { bufferMs: 200, periodMs: 10 };
+
 /** The arguments of `aplay` for raw 16-bit little-endian PCM on a device. */
-export function aplayArgs(device: string, format: PcmFormat): string[] {
+export function aplayArgs(device: string, format: PcmFormat, timing?: AplayTiming): string[] {
+  const timed = timing
+    ? [
+        `--buffer-time=${Math.round(timing.bufferMs * 1000)}`,
+        `--period-time=${Math.round(timing.periodMs * 1000)}`,
+        // A start delay of 1 µs: playback starts with the first sample written, not a full buffer.
+        '--start-delay=1',
+      ]
+    : [];
   return [
     '-q',
     '-t',
@@ -18,6 +42,7 @@ export function aplayArgs(device: string, format: PcmFormat): string[] {
     String(format.channels),
     '-D',
     device,
+    ...timed,
   ];
 }
 
@@ -42,11 +67,13 @@ export class AlsaSink implements AudioSink {
     /** The player; `aplay` from PATH unless told otherwise. */
     private readonly command = 'aplay',
     private readonly killAfterMs = KILL_AFTER_MS,
+    /** aplay's buffering (live sessions); aplay's defaults without it. */
+    private readonly timing?: AplayTiming,
   ) {}
 
   async open(format: PcmFormat): Promise<AudioOutput> {
     const { command, killAfterMs } = this;
-    const child = spawn(command, aplayArgs(this.device, format), { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(command, aplayArgs(this.device, format, this.timing), { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-500);

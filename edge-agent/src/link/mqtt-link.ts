@@ -98,6 +98,10 @@ export class MqttLink {
   readonly #onConnect: Array<() => unknown> = [];
   readonly #onDisconnect: Array<() => unknown> = [];
   readonly #inFlight = new Set<(error: Error) => void>();
+  /** Topics subscribed while the agent runs (a live session's audio), with their QoS. */
+  readonly #dynamic = new Map<string, 0 | 1>();
+  /** Dynamic topics let go of while offline: the broker's session may still hold them. */
+  readonly #stale = new Set<string>();
   readonly stats: LinkStats = {
     reconnectAttempts: 0,
     connects: 0,
@@ -133,7 +137,37 @@ export class MqttLink {
     wanted[topics.timeResponse(id)] = { qos: TOPIC_SPECS.timeResponse.qos };
     wanted[topics.receiverEventReceipts(id)] = { qos: TOPIC_SPECS.receiverEventReceipts.qos };
     for (const topic of this.o.extraSubscriptions ?? []) wanted[topic] ??= { qos: 1 };
+    for (const [topic, qos] of this.#dynamic) wanted[topic] ??= { qos };
     return wanted;
+  }
+
+  /**
+   * Subscribes to a topic for as long as the agent needs it (a live session's audio): now
+   * when connected, and again on every connect until `unsubscribe`. Rejects when the
+   * broker refuses it (its ACL); offline it resolves at once (the next connect subscribes).
+   */
+  async subscribe(topic: string, qos: 0 | 1 = 1): Promise<void> {
+    this.#dynamic.set(topic, qos);
+    this.#stale.delete(topic);
+    const client = this.#client;
+    if (!client || !this.#connected) return;
+    try {
+      await client.subscribeAsync(topic, { qos });
+    } catch (error) {
+      this.#dynamic.delete(topic);
+      throw new Error(`the broker refused ${topic}: ${(error as Error).message ?? error}`);
+    }
+  }
+
+  /** Lets go of a topic `subscribe` took (offline: at the next connect). */
+  async unsubscribe(topic: string): Promise<void> {
+    if (!this.#dynamic.delete(topic)) return;
+    const client = this.#client;
+    if (!client || !this.#connected) {
+      this.#stale.add(topic);
+      return;
+    }
+    await client.unsubscribeAsync(topic);
   }
 
   /** Every message received, with its topic's name when it is one of ours. */
@@ -369,6 +403,12 @@ export class MqttLink {
         });
       });
       this.stats.refusedSubscriptions = refused;
+      if (this.#stale.size > 0) {
+        const stale = [...this.#stale];
+        this.#stale.clear();
+        // Best effort: a topic the broker no longer knows is no harm.
+        await client.unsubscribeAsync(stale).catch(() => {});
+      }
       if (refused.length > 0) this.o.log?.('the broker refused subscriptions', { topics: refused });
       await client.publishAsync(
         topics.receiverState(this.o.receiverId),

@@ -641,7 +641,7 @@ export class PlaybackEngine {
       } else if (result?.result === 'failed') {
         this.#report(entry, 'failed', { ...where, reason: String(result.reason || 'failed') });
       } else if (result?.result === 'aborted') {
-        this.#report(entry, 'interrupted', { ...where, reason: 'renderer_aborted' });
+        this.#report(entry, 'interrupted', { ...where, reason: String(result.reason || 'renderer_aborted') });
       } else {
         this.#report(entry, 'failed', { ...where, reason: 'renderer_error: no outcome' });
       }

@@ -1,9 +1,13 @@
 import type { FaultCode, LanguageCode, PlayableItem } from '@loa/protocols';
 
-/** How rendering an item ended. `playedMs` counts sound actually sent to the speakers. */
+/**
+ * How rendering an item ended. `playedMs` counts sound actually sent to the speakers. An
+ * `aborted` render the engine did not ask for (a live stream whose heartbeat stopped) says
+ * why in `reason`, which the engine reports with `interrupted`.
+ */
 export type RenderOutcome =
   | { result: 'finished'; playedMs: number }
-  | { result: 'aborted'; playedMs: number }
+  | { result: 'aborted'; playedMs: number; reason?: string }
   | { result: 'failed'; playedMs: number; reason: string; fault?: FaultCode };
 
 /** Progress inside an item, for proof-of-play and the heartbeat. */
