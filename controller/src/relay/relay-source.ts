@@ -1,6 +1,6 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { PIPELINE_RATE } from '../audio/decoding/resample.js';
+import { PCM_OUTPUT_ARGS } from '../audio/decoding/ffmpeg.js';
 
 /** How a source ended: ffmpeg's exit (code or signal) and the last thing it said. */
 export interface SourceExit {
@@ -48,16 +48,7 @@ export function ffmpegRelayArgs(url: string, timeoutMs: number): string[] {
     '-re',
     '-i',
     url,
-    '-map',
-    '0:a:0',
-    '-vn',
-    '-ac',
-    '1',
-    '-ar',
-    String(PIPELINE_RATE),
-    '-f',
-    'f32le',
-    'pipe:1',
+    ...PCM_OUTPUT_ARGS,
   ];
 }
 

@@ -4,6 +4,20 @@ import { PIPELINE_RATE } from './resample.js';
 
 /** Whether `ffmpeg` runs here (checked once per command name). */
 const available = new Map<string, Promise<boolean>>();
+/** The first audio stream, as the pipeline's 48 kHz mono float PCM on stdout (uploads and relays alike). */
+export const PCM_OUTPUT_ARGS: readonly string[] = [
+  '-map',
+  '0:a:0',
+  '-vn',
+  '-ac',
+  '1',
+  '-ar',
+  String(PIPELINE_RATE),
+  '-f',
+  'f32le',
+  'pipe:1',
+];
+
 export function hasFfmpeg(command = 'ffmpeg'): Promise<boolean> {
   let found = available.get(command);
   if (!found) {
@@ -45,28 +59,9 @@ export async function* decodeWithFfmpeg(
   command = 'ffmpeg',
   onDuration?: (ms: number) => void,
 ): AsyncGenerator<Float32Array> {
-  const child = spawn(
-    command,
-    [
-      '-nostdin',
-      '-hide_banner',
-      '-v',
-      'error',
-      '-i',
-      path,
-      '-map',
-      '0:a:0',
-      '-vn',
-      '-ac',
-      '1',
-      '-ar',
-      String(PIPELINE_RATE),
-      '-f',
-      'f32le',
-      'pipe:1',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(command, ['-nostdin', '-hide_banner', '-v', 'error', '-i', path, ...PCM_OUTPUT_ARGS], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   let told = false;
   child.stderr.on('data', (d: Buffer) => {
