@@ -169,6 +169,8 @@ class LivePlayback {
       const output = await this.#device(() => this.o.sink.open({ sampleRate: LIVE_SAMPLE_RATE, channels: 1 }));
       this.#output = output;
       if (prelude) await this.#playPrelude(await prelude);
+      // Compiled while the amplifier warmed up and the chime played: long ready by now.
+      await this.#decoder.ready;
       const ended = await this.#stream();
       if (ended) return ended;
       await this.#device(() => output.drain());

@@ -6,9 +6,10 @@ import { peakHz, rms } from '../audio/helpers.js';
 import { opusFrames } from './live-fixtures.js';
 
 const decoders: LiveDecoder[] = [];
-const decoder = (frameMs = 20) => {
+const decoder = async (frameMs = 20) => {
   const d = new LiveDecoder(frameMs);
   decoders.push(d);
+  await d.ready;
   return d;
 };
 afterEach(() => {
@@ -16,10 +17,10 @@ afterEach(() => {
 });
 
 describe('live decoder', () => {
-  it('decodes 20 ms Opus frames to 960 samples of 48 kHz mono each, the tone intact', () => {
+  it('decodes 20 ms Opus frames to 960 samples of 48 kHz mono each, the tone intact', async () => {
     const frames = opusFrames(sine(440, 1));
     expect(frames).toHaveLength(50);
-    const d = decoder();
+    const d = await decoder();
     const pcm = frames.map((f) => d.decode(f));
     for (const p of pcm) expect(p.length).toBe(960);
     // Past the codec's start-up, a steady 440 Hz at about half scale.
@@ -29,11 +30,11 @@ describe('live decoder', () => {
     expect(rms(steady)).toBeGreaterThan(0.3 * 32767 * 0.7);
   });
 
-  it('conceals a lost frame with libopus PLC: one frame long, sounding like what came before, fading out', () => {
+  it('conceals a lost frame with libopus PLC: one frame long, sounding like what came before, fading out', async () => {
     const frames = opusFrames(sine(440, 0.5));
-    const d = decoder();
+    const d = await decoder();
     for (const f of frames.slice(0, 20)) d.decode(f);
-    // libopus conceals 60 ms per call here; each conceal() is one 20 ms frame of it.
+    // libopus conceals 120 ms per call here; each conceal() is one 20 ms frame of it.
     const concealed = [d.conceal(), d.conceal(), d.conceal(), d.conceal(), d.conceal(), d.conceal()];
     for (const c of concealed) expect(c.length).toBe(960);
     expect(peakHz(concealed[0] as Int16Array, 300, 600)).toBeGreaterThan(420);
@@ -44,14 +45,31 @@ describe('live decoder', () => {
     expect(rms(d.decode(frames[23] as Uint8Array))).toBeGreaterThan(1000);
   });
 
-  it('fits frames of another length to the session frame, and refuses an invalid packet', () => {
+  it('fits frames of another length to the session frame, and refuses an invalid packet', async () => {
     const encoder = new OpusScript(48000, 1, OpusScript.Application.VOIP);
     const pcm = Buffer.alloc(1920 * 2);
     const frame40 = encoder.encode(pcm, 1920);
     encoder.delete();
-    expect(decoder(20).decode(frame40).length).toBe(960);
-    expect(decoder(60).decode(frame40).length).toBe(2880);
-    expect(() => decoder().decode(Uint8Array.of(0xff, 0xff, 0xff))).toThrow(/Invalid packet/);
+    expect((await decoder(20)).decode(frame40).length).toBe(960);
+    expect((await decoder(60)).decode(frame40).length).toBe(2880);
+    const bad = await decoder();
+    expect(() => bad.decode(Uint8Array.of(0xff, 0xff, 0xff))).toThrow(/Invalid packet/);
+  });
+
+  it('survives many decoders in one process, with losses, and frees each (opusscript corrupted its heap here)', async () => {
+    const frames = opusFrames(sine(330, 1));
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let round = 0; round < 20; round++) {
+      const ds = await Promise.all(Array.from({ length: 5 }, () => decoder()));
+      for (let i = 0; i < 100; i++)
+        for (const d of ds)
+          expect((random() < 0.05 ? d.conceal() : d.decode(frames[i % 50] as Uint8Array)).length).toBe(960);
+      for (const d of decoders.splice(0)) d.close();
+    }
   });
 
   it('refuses unsupported frame lengths and use after close', () => {

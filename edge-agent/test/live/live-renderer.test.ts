@@ -42,6 +42,7 @@ describe('live renderer', () => {
     const steady = h.sink.heard(ON_AIR + LATENCY + 500, ON_AIR + LATENCY + 1500);
     expect(goertzel(steady, 440)).toBeGreaterThan(goertzel(steady, 784) * 100);
     const reference = new LiveDecoder(20);
+    await reference.ready;
     const decoded = Int16Array.from(h.stream.frames.slice(25, 75).flatMap((f) => [...reference.decode(f)]));
     reference.close();
     expect(rms(steady) / rms(decoded)).toBeCloseTo(gainOf(80) * gainOf(90), 1);
