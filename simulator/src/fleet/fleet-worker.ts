@@ -49,6 +49,7 @@ function post(event: WorkerEvent, then?: () => void): void {
 function flush(): void {
   flushScheduled = false;
   if (fleet && fleet.plays.length > 0) post({ type: 'plays', records: fleet.takePlays() });
+  if (fleet && fleet.lives.length > 0) post({ type: 'lives', records: fleet.takeLives() });
   if (logs.length > 0) post({ type: 'logs', entries: logs.splice(0) });
 }
 
@@ -108,6 +109,7 @@ const handlers: Handlers = {
     fleet = new Fleet({
       ...settings,
       record: () => scheduleFlush(),
+      recordLive: () => scheduleFlush(),
       ...(forwardLogs
         ? {
             log: (receiverId: string, message: string, detail?: Record<string, unknown>) => {
@@ -193,7 +195,12 @@ const handlers: Handlers = {
     };
   },
 
-  async rawSubscribe({ probe, topic, count, mqttUrl }) {
+  async livePacketLoss({ fraction }) {
+    if (!fleet) throw new Error('this worker has not started its receivers');
+    return fleet.setLivePacketLoss(fraction);
+  },
+
+  async rawSubscribe({ probe, topic, count, mqttUrl, qos }) {
     if (probes.has(probe)) throw new Error(`raw probe ${probe} exists already`);
     const entry = { clients: [] as MqttClient[], arrivals: [] as number[], closed: false };
     probes.set(probe, entry);
@@ -203,7 +210,7 @@ const handlers: Handlers = {
         next++;
         const client = await connectProbeClient(mqttUrl, entry.clients);
         client.on('message', () => entry.arrivals.push(Date.now()));
-        await client.subscribeAsync(topic, { qos: 1 });
+        await client.subscribeAsync(topic, { qos });
       }
     };
     try {

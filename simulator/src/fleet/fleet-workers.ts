@@ -5,6 +5,8 @@ import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrustedKey } from '@loa/protocols';
+import type { LivePacketCounts } from '../faults/live-packet-loss.js';
+import type { LiveRecord } from './live-record.js';
 import { PlayLog } from './play-log.js';
 import type { PlayRecord } from './recording-renderer.js';
 import type { VirtualReceiverSpec } from './virtual-receiver.js';
@@ -22,7 +24,18 @@ export type { WorkerMemory } from './worker-messages.js';
 export interface FleetWorkersOptions {
   /** Worker processes; default min(os.availableParallelism(), ceil(N / 500)), at least 1 (and at most N). */
   processes?: number;
-  settings: { mqttUrl: string; controllerUrl: string; trustedKeys: TrustedKey[]; heartbeatMs?: number };
+  settings: {
+    mqttUrl: string;
+    controllerUrl: string;
+    trustedKeys: TrustedKey[];
+    heartbeatMs?: number;
+    /** Each receiver's live sessions are written as `<dir>/<sessionId>/<receiverId>.wav` (the workers write them). */
+    liveWavDir?: string;
+    /** Share of live packets each receiver's link loses, 0 to 1 (changed later with setLivePacketLoss). */
+    livePacketLoss?: number;
+  };
+  /** Every LiveRecord from every worker, as each session ends on each receiver. */
+  onLive?: (record: LiveRecord) => void;
   /** Every PlayRecord from every worker, as it happens: a partial one (no endedAt) at the first sound, then the final one. */
   onPlay?: (record: PlayRecord) => void;
   /** The agents' log lines; off unless given (there are many). */
@@ -188,6 +201,7 @@ class Worker {
  */
 export class FleetWorkers {
   readonly #plays = new PlayLog();
+  readonly #lives: LiveRecord[] = [];
   /** Workers that died without being asked to stop. */
   readonly crashes: FleetWorkerCrash[] = [];
   readonly #workers: Worker[] = [];
@@ -220,8 +234,15 @@ export class FleetWorkers {
 
     const fleet = new FleetWorkers(options, specs.length);
     fleet.#onProgress = options.onProgress;
-    const { mqttUrl, controllerUrl, trustedKeys, heartbeatMs } = options.settings;
-    const settings = { mqttUrl, controllerUrl, trustedKeys, ...(heartbeatMs !== undefined ? { heartbeatMs } : {}) };
+    const { mqttUrl, controllerUrl, trustedKeys, heartbeatMs, liveWavDir, livePacketLoss } = options.settings;
+    const settings = {
+      mqttUrl,
+      controllerUrl,
+      trustedKeys,
+      ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+      ...(liveWavDir !== undefined ? { liveWavDir } : {}),
+      ...(livePacketLoss !== undefined ? { livePacketLoss } : {}),
+    };
     const launch = workerLaunch();
     try {
       // All forked at once (map runs each spawn before the first await), then each starts its share.
@@ -248,6 +269,25 @@ export class FleetWorkers {
   /** One record per sounding (receiver, item, start) over all workers: partial while it plays, final once it ended. */
   get plays(): readonly PlayRecord[] {
     return this.#plays.records;
+  }
+
+  /** One record per live session per receiver, over all workers, as each ended there. */
+  get lives(): readonly LiveRecord[] {
+    return this.#lives;
+  }
+
+  /**
+   * Sets the share of live packets every receiver's link loses, from the next packet on;
+   * answers the packets passed and dropped so far over the whole fleet.
+   */
+  async setLivePacketLoss(fraction: number): Promise<LivePacketCounts> {
+    if (!(fraction >= 0 && fraction <= 1))
+      throw new RangeError(`live packet loss must be a fraction from 0 to 1, not ${fraction}`);
+    const counts = await this.#everyWorker('livePacketLoss', { fraction });
+    return counts.reduce((sum, c) => ({ passed: sum.passed + c.passed, dropped: sum.dropped + c.dropped }), {
+      passed: 0,
+      dropped: 0,
+    });
   }
 
   /** The workers' process ids. */
@@ -301,10 +341,10 @@ export class FleetWorkers {
 
   /**
    * Baseline probe for benchmarks: `total` plain mqtt.js v5 clients, spread over the
-   * workers, subscribe to `topic` (QoS 1) and record the true arrival time of each
-   * message; resolves once all are subscribed.
+   * workers, subscribe to `topic` (QoS 1, or `qos`) and record the true arrival time of
+   * each message; resolves once all are subscribed.
    */
-  async rawSubscribers(topic: string, total: number, mqttUrl: string): Promise<RawSubscribers> {
+  async rawSubscribers(topic: string, total: number, mqttUrl: string, qos: 0 | 1 = 1): Promise<RawSubscribers> {
     this.#assertWhole();
     const probe = randomUUID();
     const k = this.#workers.length;
@@ -316,7 +356,7 @@ export class FleetWorkers {
     };
     try {
       await Promise.all(
-        used.map((u) => this.#call(u.worker, 'rawSubscribe', { probe, topic, count: u.count, mqttUrl })),
+        used.map((u) => this.#call(u.worker, 'rawSubscribe', { probe, topic, count: u.count, mqttUrl, qos })),
       );
     } catch (error) {
       await closeAll().catch(() => {});
@@ -439,6 +479,12 @@ export class FleetWorkers {
         for (const record of event.records) {
           this.#plays.add(record);
           this.o.onPlay?.(record);
+        }
+        return;
+      case 'lives':
+        for (const record of event.records) {
+          this.#lives.push(record);
+          this.o.onLive?.(record);
         }
         return;
       case 'logs':

@@ -1,4 +1,6 @@
 import { Agent, MemoryStorage } from '@loa/edge-agent';
+import { type LivePacketCounts, LivePacketLoss } from '../faults/live-packet-loss.js';
+import type { LiveRecord } from './live-record.js';
 import { PlayLog } from './play-log.js';
 import type { PlayRecord } from './recording-renderer.js';
 import { type FleetSettings, type VirtualReceiverSpec, virtualReceiverParts } from './virtual-receiver.js';
@@ -12,8 +14,12 @@ export class Fleet {
   readonly agents = new Map<string, Agent>();
   readonly stores = new Map<string, MemoryStorage>();
   readonly #plays = new PlayLog();
+  readonly #lives: LiveRecord[] = [];
+  readonly #loss: LivePacketLoss;
 
-  constructor(private readonly settings: Omit<FleetSettings, 'record'> & { record?: FleetSettings['record'] }) {}
+  constructor(private readonly settings: Omit<FleetSettings, 'record'> & { record?: FleetSettings['record'] }) {
+    this.#loss = new LivePacketLoss(settings.livePacketLoss ?? 0);
+  }
 
   /** One record per sounding (receiver, item, start): partial while it plays, final once it ended. */
   get plays(): readonly PlayRecord[] {
@@ -23,6 +29,22 @@ export class Fleet {
   /** Hands over the records so far and forgets them (a worker sends them to its parent). */
   takePlays(): PlayRecord[] {
     return this.#plays.take();
+  }
+
+  /** One record per live session per receiver, once it has ended there. */
+  get lives(): readonly LiveRecord[] {
+    return this.#lives;
+  }
+
+  /** Hands over the live records so far and forgets them (a worker sends them to its parent). */
+  takeLives(): LiveRecord[] {
+    return this.#lives.splice(0);
+  }
+
+  /** Sets the share of live packets every receiver's link loses from now on; answers the counts so far. */
+  setLivePacketLoss(fraction: number): LivePacketCounts {
+    this.#loss.fraction = fraction;
+    return { ...this.#loss.counts };
   }
 
   async start(
@@ -73,9 +95,15 @@ export class Fleet {
           this.#plays.add(record);
           this.settings.record?.(record);
         },
+        recordLive: (record) => {
+          this.#lives.push(record);
+          this.settings.recordLive?.(record);
+        },
       },
       store,
     );
-    this.agents.set(spec.receiverId, await Agent.start(parts));
+    const agent = await Agent.start(parts);
+    this.#loss.attach(agent);
+    this.agents.set(spec.receiverId, agent);
   }
 }

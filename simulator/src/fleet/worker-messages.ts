@@ -1,4 +1,6 @@
 import type { TrustedKey } from '@loa/protocols';
+import type { LivePacketCounts } from '../faults/live-packet-loss.js';
+import type { LiveRecord } from './live-record.js';
 import type { PlayRecord } from './recording-renderer.js';
 import type { VirtualReceiverSpec } from './virtual-receiver.js';
 
@@ -14,6 +16,10 @@ export interface WorkerSettings {
   controllerUrl: string;
   trustedKeys: TrustedKey[];
   heartbeatMs?: number;
+  /** Each receiver's live sessions are written as WAV files here (FleetSettings.liveWavDir). */
+  liveWavDir?: string;
+  /** Share of live packets each receiver's link loses at first (FleetSettings.livePacketLoss). */
+  livePacketLoss?: number;
 }
 
 /** One child's counts, asked fresh. */
@@ -55,9 +61,11 @@ export interface WorkerCalls {
   powerOff: { args: { receiverId: string }; result: undefined };
   powerOn: { args: { receiverId: string }; result: undefined };
   memory: { args: Record<string, never>; result: WorkerMemory };
-  /** `count` plain MQTT clients subscribe to `topic` (QoS 1); answers once all are subscribed. */
+  /** Sets the share of live packets every receiver's link loses from now on; answers the counts so far. */
+  livePacketLoss: { args: { fraction: number }; result: LivePacketCounts };
+  /** `count` plain MQTT clients subscribe to `topic` (at `qos`); answers once all are subscribed. */
   rawSubscribe: {
-    args: { probe: string; topic: string; count: number; mqttUrl: string };
+    args: { probe: string; topic: string; count: number; mqttUrl: string; qos: 0 | 1 };
     result: { subscribed: number };
   };
   /** True arrival times (Date.now()) of every message the probe's clients received so far. */
@@ -90,6 +98,8 @@ export type WorkerEvent =
   | { type: 'progress'; started: number; total: number }
   /** Play records, in the order they happened (batched per event-loop turn); a final one replaces its partial one. */
   | { type: 'plays'; records: PlayRecord[] }
+  /** Live records, each once its session has ended on its receiver (the same batching as plays). */
+  | { type: 'lives'; records: LiveRecord[] }
   /** Agents' log lines, only when the parent asked for them. */
   | { type: 'logs'; entries: WorkerLogEntry[] };
 
@@ -100,6 +110,7 @@ const OPS: ReadonlySet<string> = new Set<WorkerOp>([
   'powerOff',
   'powerOn',
   'memory',
+  'livePacketLoss',
   'rawSubscribe',
   'rawArrivals',
   'rawClose',
@@ -125,6 +136,11 @@ export function isWorkerEvent(message: unknown): message is WorkerEvent {
   return (
     typeof m === 'object' &&
     m !== null &&
-    (m.type === 'ready' || m.type === 'reply' || m.type === 'progress' || m.type === 'plays' || m.type === 'logs')
+    (m.type === 'ready' ||
+      m.type === 'reply' ||
+      m.type === 'progress' ||
+      m.type === 'plays' ||
+      m.type === 'lives' ||
+      m.type === 'logs')
   );
 }
