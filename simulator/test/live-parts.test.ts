@@ -1,5 +1,6 @@
 import type { Agent } from '@loa/edge-agent';
 import { ManualClock } from '@loa/edge-agent';
+import { topics } from '@loa/protocols';
 import { describe, expect, it } from 'vitest';
 import { decodeWav16, encodeWav16 } from '../src/audio/wav-file.js';
 import { LivePacketLoss } from '../src/faults/live-packet-loss.js';
@@ -153,7 +154,7 @@ describe('live packet loss', () => {
     const loss = new LivePacketLoss(0.25);
     const a = agent(got);
     loss.attach(a);
-    for (let i = 0; i < 4000; i++) a.live.receive('loa/v1/live/x/audio', new Uint8Array([i & 255]));
+    for (let i = 0; i < 4000; i++) a.live.receive(topics.liveAudio('session-x'), new Uint8Array([i & 255]));
     expect(loss.counts.passed + loss.counts.dropped).toBe(4000);
     expect(got.length).toBe(loss.counts.passed);
     expect(loss.counts.dropped / 4000).toBeGreaterThan(0.2);

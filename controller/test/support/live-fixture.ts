@@ -11,6 +11,7 @@ import {
   ReplayGuard,
   receiverCommandSubscriptions,
   TrustedKeySet,
+  topicFilter,
   topics,
   trustedKeyFor,
 } from '@loa/protocols';
@@ -137,7 +138,7 @@ export function useLiveFixture(prefix: string, options: { idleEndS?: number } = 
       const v = verifier?.verify(payload, topic);
       if (v?.ok) commands.push({ ...v.command, order: arrivals++ });
     });
-    await receiverMqtt.subscribeAsync([...receiverCommandSubscriptions(receiverId, areas), 'loa/v1/live/+/audio'], {
+    await receiverMqtt.subscribeAsync([...receiverCommandSubscriptions(receiverId, areas), topicFilter('liveAudio')], {
       qos: 1,
     });
     ingest = new ReceiverIngest({
