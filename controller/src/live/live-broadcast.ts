@@ -360,6 +360,11 @@ export class LiveBroadcast {
     return this.#state;
   }
 
+  /** Where audio captured at `captureTs` would go on air on this session's timeline (see LiveEncoder.placement). */
+  placement(captureTs: number): number {
+    return this.#encoder.placement(captureTs);
+  }
+
   /**
    * 48 kHz mono float PCM (-1..1), any length; `captureTs` = controller ms of its first
    * sample (default: now - duration). What lies before onAirAt is dropped (counted).

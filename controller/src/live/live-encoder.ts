@@ -94,4 +94,15 @@ export class LiveEncoder {
     this.#anchorTs = Math.max(captureTs, this.nextTs ?? Number.NEGATIVE_INFINITY, this.#floor);
     this.#samples = 0;
   }
+
+  /**
+   * Where audio captured at `captureTs` would land on the timeline: right after what is
+   * there when it is near enough, else at its own time (never before a held time).
+   * For a source that must start where another left off (a relay's fallback).
+   */
+  placement(captureTs: number): number {
+    const next = this.nextTs;
+    if (next !== undefined && captureTs <= next + REANCHOR_MS) return next;
+    return Math.max(captureTs, next ?? Number.NEGATIVE_INFINITY, this.#floor);
+  }
 }

@@ -5,7 +5,6 @@ import { DEFAULT_DEAD_AIR_S } from '../scheduling/schedule-check.js';
 import { type AirCheck, DeadAirDetector } from './dead-air.js';
 import { chooseFallback, FallbackPlayer, LoopingPcm, RELAY_LEAD_MS, readAsset } from './fallback-audio.js';
 import { RelaySource } from './relay-source.js';
-import { RelayTimeline } from './relay-timeline.js';
 
 export interface RelayDeps extends LiveDeps {
   assets: AssetStore;
@@ -123,7 +122,6 @@ export class RelaySession {
   #nextRetryAt = 0;
   #fallback: FallbackPlayer | undefined;
   #fallbacks = 0;
-  readonly #timeline = new RelayTimeline();
   #stopping: Promise<string> | undefined;
   readonly #timers: { check: NodeJS.Timeout; end: NodeJS.Timeout };
 
@@ -320,14 +318,14 @@ export class RelaySession {
     }
     this.#fallback = new FallbackPlayer(pcm, (samples, ts) => this.#air(samples, ts), { now: this.#now });
     // Right after the stream's last audio when that is recent (the pacer catches up at once), else now.
-    this.#fallback.start(this.#timeline.next(this.#now() + RELAY_LEAD_MS));
+    this.#fallback.start(this.#broadcast.placement(this.#now() + RELAY_LEAD_MS));
     this.#log('relay fallback on air', { sessionId: this.id, language: choice.language, sha256: choice.sha256 });
   }
 
-  /** Puts audio on air, stamped where the live encoder will place it (RelayTimeline); nothing before on air. */
+  /** Puts audio on air (the live encoder keeps one timeline across stream and fallback); nothing before on air. */
   #air(samples: Float32Array, wanted: number): void {
     if (wanted < this.#broadcast.onAirAt) return;
-    this.#broadcast.pushPcm(samples, this.#timeline.place(wanted, samples.length));
+    this.#broadcast.pushPcm(samples, wanted);
   }
 
   #toStream(probe: Attempt, now: number): void {
