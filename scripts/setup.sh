@@ -40,3 +40,6 @@ fi
 
 echo "setup: building (tsc -b)"
 npx tsc -b
+
+echo "setup: building the dashboard (vite build)"
+npm run --silent build --workspace dashboard >/dev/null

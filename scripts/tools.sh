@@ -3,19 +3,20 @@
 #   ffmpeg     decodes every upload format (WAV, MP3 and Ogg Opus also work without it)
 #   espeak-ng  offline Vietnamese speech for text variants
 #   opusenc    (opus-tools) the baseline of `npm run bench -- transcode`
+#   chromium   the headless browser the dashboard's end-to-end tests drive (playwright-core)
 # Installs only what is missing; says what it did. Idempotent.
 set -euo pipefail
 
-declare -A PACKAGE=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [espeak-ng]=espeak-ng [opusenc]=opus-tools)
+declare -A PACKAGE=([ffmpeg]=ffmpeg [ffprobe]=ffmpeg [espeak-ng]=espeak-ng [opusenc]=opus-tools [chromium]=chromium)
 missing=()
-for command in ffmpeg ffprobe espeak-ng opusenc; do
+for command in ffmpeg ffprobe espeak-ng opusenc chromium; do
   if command -v "$command" >/dev/null 2>&1; then continue; fi
   package=${PACKAGE[$command]}
   [[ " ${missing[*]-} " == *" $package "* ]] || missing+=("$package")
 done
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "tools: ffmpeg, espeak-ng and opusenc present"
+  echo "tools: ffmpeg, espeak-ng, opusenc and chromium present"
   exit 0
 fi
 

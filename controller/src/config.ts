@@ -120,6 +120,12 @@ export const ControllerConfigSchema = Type.Object({
     maximum: 120,
     description: 'How long ffmpeg waits to connect to a relayed stream or for its next bytes before giving up',
   }),
+  DASHBOARD_DIR: Type.String({
+    default: 'dashboard/dist/app',
+    minLength: 1,
+    description:
+      'The built dashboard (npm run build) the controller serves under /app/; relative to the working directory',
+  }),
   LIVE_IDLE_END_S: Type.Integer({
     default: 30,
     minimum: 5,

@@ -62,6 +62,7 @@ const app = await buildApp({
   alertEscalateAfterS: config.ALERT_ESCALATE_AFTER_S,
   cap: capPolicy(config),
   live: { signingKey, idleEndS: config.LIVE_IDLE_END_S, opusBitrate: config.OPUS_BITRATE },
+  dashboardDir: config.DASHBOARD_DIR,
   ...(config.EMQX_HOOK_TOKEN
     ? {
         emqx: {

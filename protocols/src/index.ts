@@ -8,6 +8,7 @@ export * from './commands/bodies.js';
 export * from './commands/envelope.js';
 export * from './commands/playable.js';
 export * from './config/env-config.js';
+export * from './dashboard/fleet-events.js';
 export * from './live/live-packet.js';
 export * from './messages/common.js';
 export * from './messages/decode-event.js';

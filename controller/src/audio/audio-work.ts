@@ -15,26 +15,12 @@ export type AudioWork =
   | { kind: 'speech-variant'; variantId: string }
   | { kind: 'speech-preview'; language: LanguageCode; text: string };
 
-export type AudioJobState = 'queued' | 'active' | 'completed' | 'refused' | 'failed';
+export type { AudioJobState } from '@loa/protocols';
 
 /** What a finished job answers. */
 export interface AudioJobResult {
   sha256: string;
 }
 
-/** The job's account, for GET /audio-jobs/{id} and the WebSocket. */
-export interface AudioJobView {
-  id: string;
-  kind: AudioWork['kind'];
-  state: AudioJobState;
-  stage: string | null;
-  /** 0..1 */
-  progress: number;
-  sha256: string | null;
-  /** For refused jobs: why (AudioRefusal reason) and the whole account. */
-  reason: string | null;
-  detail: string | null;
-  attempts: number;
-  createdAt: string;
-  finishedAt: string | null;
-}
+/** The job's account, for GET /audio-jobs/{id} and the WebSocket (its shape is in protocols). */
+export type { AudioJobView } from '@loa/protocols';

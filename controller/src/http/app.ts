@@ -25,6 +25,7 @@ import { emqxHooks } from '../broker/emqx-hooks.js';
 import type { CapPolicy } from '../cap/cap-policy.js';
 import { capRoutes } from '../cap/cap-routes.js';
 import { contentRoutes } from '../content/content-routes.js';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import type { Database } from '../database/client.js';
 import { deliveryRoutes } from '../deliveries/delivery-routes.js';
 import { commandRoutes } from '../dispatch/command-routes.js';
@@ -86,6 +87,8 @@ export interface AppOptions {
   cap?: CapPolicy;
   /** Live speech (/live/sessions): the key live audio packets are signed with; needs `commands`. */
   live?: { signingKey: SigningKey; idleEndS?: number; opusBitrate?: number };
+  /** The built dashboard to serve under /app/ (DASHBOARD_DIR); without it the app is not served. */
+  dashboardDir?: string;
 }
 
 /** The controller's HTTP API. Each feature is a plugin; routes are schema-first. */
@@ -137,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { db, redis });
+  if (options.dashboardDir) await app.register(dashboardRoutes, { dir: options.dashboardDir });
   const metrics = options.metrics ?? createMetrics(db);
   app.addHook('onResponse', observeHttp(metrics));
   await app.register(metricsRoutes, { metrics });

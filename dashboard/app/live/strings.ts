@@ -1,0 +1,3 @@
+import { strings } from '../i18n/strings.ts';
+
+export const liveStrings = strings({}, {});
