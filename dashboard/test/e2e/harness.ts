@@ -3,8 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { Fleet, System, type VirtualReceiverSpec } from '@loa/simulator';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
-/** The built app (setup builds it; `npm run build --workspace dashboard` after a change). */
-export const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/app', import.meta.url));
+/**
+ * The built app (setup builds it; `npm run build --workspace dashboard` after a change).
+ * DASHBOARD_DIST points the tests at another build (`npx vite build --outDir …`).
+ */
+export const DASHBOARD_DIR = process.env.DASHBOARD_DIST ?? fileURLToPath(new URL('../../dist/app', import.meta.url));
 /** Every screenshot a test run takes, one PNG per page (kept out of git). */
 export const SCREENSHOT_DIR = fileURLToPath(new URL('../../test-results/screenshots', import.meta.url));
 
@@ -49,7 +52,9 @@ export class DashboardSystem {
     const system = await System.start({
       province: { demo: true },
       password: 'loa-demo',
-      controllerEnv: { DASHBOARD_DIR, TTS_ENGINE: 'espeak-ng', ...options.controllerEnv },
+      // TTS stays off unless a test asks (TTS_ENGINE: 'espeak-ng'): the seeded week's text
+      // programmes would otherwise all be synthesised while the test runs.
+      controllerEnv: { DASHBOARD_DIR, ...options.controllerEnv },
     });
     let fleet: Fleet | null = null;
     let specs: VirtualReceiverSpec[] = [];
