@@ -35,7 +35,7 @@ node -e '
     setTimeout(poll, 250);
   })();
 ' "$CONTROLLER_URL"
-echo "start: the controller API is up at $CONTROLLER_URL (docs at /docs; sign in as e.g. official-02680 / admin, password \"$SIM_PASSWORD\")."
+echo "start: the dashboard is at $CONTROLLER_URL/app/ and the API at $CONTROLLER_URL (docs at /docs); sign in as e.g. official-02680, emergency-082, technician-10 or admin, password \"$SIM_PASSWORD\"."
 echo "start: starting the simulated fleet of the demo's receivers. Ctrl-C stops everything."
 node simulator/dist/cli.js fleet &
 fleet=$!

@@ -126,6 +126,20 @@ export const ControllerConfigSchema = Type.Object({
     description:
       'The built dashboard (npm run build) the controller serves under /app/; relative to the working directory',
   }),
+  TELEMETRY_SAMPLE_S: Type.Integer({
+    default: 300,
+    minimum: 0,
+    maximum: 86_400,
+    description:
+      'Seconds between the telemetry reports kept per receiver for the history charts (a change of faults is kept at once); 0 keeps every report',
+  }),
+  TELEMETRY_RETENTION_DAYS: Type.Integer({
+    default: 14,
+    minimum: 1,
+    maximum: 3650,
+    description:
+      "Days receivers' telemetry reports are kept for the history charts (GET /receivers/{id}/telemetry); older ones are deleted hourly",
+  }),
   LIVE_IDLE_END_S: Type.Integer({
     default: 30,
     minimum: 5,

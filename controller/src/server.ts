@@ -20,6 +20,7 @@ import { endLocalBroadcasts } from './live/live-broadcast.js';
 import { EventBus } from './live-events/event-bus.js';
 import { createMetrics } from './metrics/metrics-routes.js';
 import { startPresenceJobs } from './presence/presence-jobs.js';
+import { startTelemetryRetention } from './receivers/telemetry-retention.js';
 import { startRelays } from './relay/relay-runner.js';
 import { startHorizonJobs } from './scheduling/horizon-jobs.js';
 import { targetsUsingContent } from './scheduling/replan.js';
@@ -155,6 +156,7 @@ const ingest = new ReceiverIngest({
     app.log.warn(detail, message);
   },
   onEvent: (event) => void bus.publish(event),
+  telemetrySampleS: config.TELEMETRY_SAMPLE_S,
 });
 await ingest.start();
 const timeServer = new TimeServer({
@@ -173,6 +175,13 @@ const presence = await startPresenceJobs({
     const at = new Date().toISOString();
     for (const receiverId of ids) void bus.publish({ type: 'receiver.online', receiverId, online: false, at });
   },
+});
+// Telemetry history older than TELEMETRY_RETENTION_DAYS is deleted hourly.
+const telemetryRetention = await startTelemetryRetention({
+  db,
+  redisUrl: config.REDIS_URL,
+  prefix: config.QUEUE_PREFIX,
+  retentionDays: config.TELEMETRY_RETENTION_DAYS,
 });
 
 let closing = false;
@@ -194,6 +203,7 @@ async function shutdown(signal: string, exitCode = 0) {
   await provisioning.close();
   await commandClient.endAsync();
   await presence.stop();
+  await telemetryRetention.stop();
   await db.$disconnect();
   redis.disconnect();
   process.exit(exitCode);

@@ -23,6 +23,7 @@ const WILL = rename('rx-02680-02-1');
 const SILENT = rename('rx-02680-03-1');
 const RECENT = rename('rx-02680-03-2');
 const SWEPT = rename('rx-02680-04-1');
+const SAMPLED = rename('rx-02680-05-1');
 /** Messages the ingest has finished with, as `topic payload`, in order. */
 const handled: string[] = [];
 const rejections: { reason: string; topic: string }[] = [];
@@ -30,7 +31,7 @@ const rejections: { reason: string; topic: string }[] = [];
 beforeAll(async () => {
   const db = database.db();
   await seedDemoProvince(db, { password: 'pw' });
-  for (const id of [RX, OTHER, WILL, SILENT, RECENT, SWEPT]) {
+  for (const id of [RX, OTHER, WILL, SILENT, RECENT, SWEPT, SAMPLED]) {
     await db.receiver.update({ where: { id: id.slice(0, -tag.length - 1) }, data: { id } });
   }
   // A group of its own, so parallel test runs on the same broker do not share messages.
@@ -103,6 +104,11 @@ describe('receiver ingest over the real broker', () => {
     const rx = await database.db().receiver.findUniqueOrThrow({ where: { id: RX } });
     expect(rx).toMatchObject({ online: true, firmware: 'fw-2.1', agentVersion: '1.0.0' });
     expect(rx.lastSeenAt).not.toBeNull();
+    // Each accepted report is also kept, as it came, for the history charts.
+    const samples = await database.db().telemetrySample.findMany({ where: { receiverId: RX } });
+    expect(samples).toHaveLength(1);
+    expect(samples[0]?.values).toMatchObject({ receiverId: RX, network: { type: '4g', rssiDbm: -90 } });
+    expect(samples[0]?.at.getTime()).toBe(rx.lastSeenAt?.getTime());
   });
 
   it('moves a delivery through started and finished, ignoring duplicates and late reports', async () => {
@@ -198,6 +204,8 @@ describe('receiver ingest over the real broker', () => {
     await publish(topics.receiverEvents(RX), Buffer.from([0xff, 0x00, 0xfe]).toString('latin1'));
     expect(rejected()).toEqual({ malformed: 3, spoofed_id: 1, unknown_receiver: 1 });
     expect((await database.db().receiver.findUniqueOrThrow({ where: { id: OTHER } })).online).toBe(false);
+    // Refused reports leave no history behind.
+    expect(await database.db().telemetrySample.count({ where: { receiverId: { in: [OTHER, 'rx-nowhere'] } } })).toBe(0);
     await publish(topics.receiverTelemetry(RX), telemetry());
     expect(ingest.stats.accepted).toBeGreaterThan(0);
   });
@@ -261,5 +269,38 @@ describe('offline flagging', () => {
       await jobs.queue.obliterate({ force: true });
       await jobs.stop();
     }
+  });
+});
+
+describe('telemetry samples for the history charts', () => {
+  it('keeps one report per TELEMETRY_SAMPLE_S per receiver, and at once a report whose faults changed', async () => {
+    const db = database.db();
+    let now = new Date('2026-12-01T00:00:00Z');
+    const sampler = new ReceiverIngest({ db, mqttUrl: config.MQTT_URL, telemetrySampleS: 300, now: () => now });
+    const report = (faults: string[]) =>
+      sampler.handle(topics.receiverTelemetry(SAMPLED), Buffer.from(JSON.stringify({ ...telemetry(SAMPLED), faults })));
+    await report([]); // kept: the first
+    now = new Date(now.getTime() + 10_000);
+    await report([]); // dropped: 10 s later, nothing changed
+    now = new Date(now.getTime() + 10_000);
+    await report(['amplifier_fault']); // kept: a fault appeared
+    now = new Date(now.getTime() + 10_000);
+    await report(['amplifier_fault']); // dropped
+    now = new Date(now.getTime() + 300_000);
+    await report(['amplifier_fault']); // kept: 5 min since the last kept one
+    const samples = await db.telemetrySample.findMany({ where: { receiverId: SAMPLED }, orderBy: { at: 'asc' } });
+    expect(samples.map((s) => (s.values as { faults: string[] }).faults)).toEqual([
+      [],
+      ['amplifier_fault'],
+      ['amplifier_fault'],
+    ]);
+    expect(samples.map((s) => s.at.toISOString())).toEqual([
+      '2026-12-01T00:00:00.000Z',
+      '2026-12-01T00:00:20.000Z',
+      '2026-12-01T00:05:30.000Z',
+    ]);
+    // The receiver's live state follows every report, kept as a sample or not.
+    const rx = await db.receiver.findUniqueOrThrow({ where: { id: SAMPLED } });
+    expect(rx.lastSeenAt?.toISOString()).toBe('2026-12-01T00:05:30.000Z');
   });
 });

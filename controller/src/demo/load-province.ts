@@ -2,6 +2,7 @@ import type { LanguageCode } from '@loa/protocols';
 import { hashPassword } from '../auth/passwords.js';
 import type { Database } from '../database/client.js';
 import type { Role } from '../generated/prisma/client.js';
+import { outlineAreasFromReceivers } from './approximate-outlines.js';
 
 /** The shape of a generated province for load tests and benchmarks. */
 export interface LoadProvinceOptions {
@@ -119,6 +120,8 @@ export async function seedLoadProvince(db: Database, options: LoadProvinceOption
   }
   for (let i = 0; i < receiverRows.length; i += 5000)
     await db.receiver.createMany({ data: receiverRows.slice(i, i + 5000) });
+  // Approximate outlines for the map (hull of the receivers, buffered): no surveyed ones exist.
+  await outlineAreasFromReceivers(db, province.path);
 
   const passwordHash = await hashPassword(options.password);
   const grants: Array<{ username: string; role: Role; areaId: string }> = [

@@ -2,6 +2,7 @@ import { hashPassword } from '../auth/passwords.js';
 import type { Database } from '../database/client.js';
 import type { AreaLevel, Role } from '../generated/prisma/client.js';
 import { materialiseSchedule } from '../scheduling/horizon.js';
+import { outlineAreasFromReceivers } from './approximate-outlines.js';
 import { DEMO_PROGRAMMES, DEMO_PROVINCE, RECEIVERS_PER_VILLAGE, scatter } from './demo-province.js';
 
 export interface SeedSummary {
@@ -120,6 +121,9 @@ export async function seedDemoProvince(db: Database, options: { password: string
       }
     }
   }
+
+  // The demo has no surveyed outlines: approximate ones from the receivers (see approximate-outlines.ts).
+  await outlineAreasFromReceivers(db, `/${DEMO_PROVINCE.code}/`);
 
   for (const u of users) {
     const user = await db.user.upsert({

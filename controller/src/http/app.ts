@@ -38,6 +38,7 @@ import { createMetrics, type Metrics, metricsRoutes, observeHttp } from '../metr
 import { receiverActionRoutes } from '../receivers/receiver-actions.js';
 import { receiverChangeRoutes } from '../receivers/receiver-changes.js';
 import { receiverRoutes } from '../receivers/receiver-routes.js';
+import { receiverTelemetryRoutes } from '../receivers/receiver-telemetry.js';
 import { occurrenceRoutes } from '../scheduling/occurrence-routes.js';
 import { targetsUsingContent } from '../scheduling/replan.js';
 import { scheduleChangeRoutes } from '../scheduling/schedule-changes.js';
@@ -154,6 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(auditRoutes, { db });
   await app.register(areaRoutes, { db });
   await app.register(receiverRoutes, { db });
+  await app.register(receiverTelemetryRoutes, { db, ...(options.now ? { now: options.now } : {}) });
   if (options.assets) await app.register(assetRoutes, { db, store: options.assets });
   const audio = options.audio;
   if (audio) {

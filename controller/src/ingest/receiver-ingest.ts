@@ -34,6 +34,12 @@ export interface IngestOptions {
   log?: (message: string, detail?: Record<string, unknown>) => void;
   /** Changes worth showing live (online flips, delivery states, faults). */
   onEvent?: (event: FleetEvent) => void;
+  /**
+   * Seconds between the telemetry samples kept for the history charts, per receiver
+   * (TELEMETRY_SAMPLE_S). A report whose faults differ from the last kept one is kept
+   * at once. 0 keeps every report.
+   */
+  telemetrySampleS?: number;
 }
 
 export interface IngestStats {
@@ -61,11 +67,20 @@ export class ReceiverIngest {
   #client: MqttClient | undefined;
   #queue: Promise<void> = Promise.resolve();
   readonly #receipts = new Map<string, Set<string>>();
+  /** Per receiver: when its last telemetry sample was kept, and its faults then. */
+  readonly #lastSample = new Map<string, { at: number; faults: string }>();
   #receiptTimer: NodeJS.Timeout | undefined;
   readonly #o: Required<Omit<IngestOptions, 'clientId'>> & { clientId?: string };
 
   constructor(options: IngestOptions) {
-    this.#o = { group: 'loa-controller', now: () => new Date(), log: () => {}, onEvent: () => {}, ...options };
+    this.#o = {
+      group: 'loa-controller',
+      now: () => new Date(),
+      log: () => {},
+      onEvent: () => {},
+      telemetrySampleS: 0,
+      ...options,
+    };
   }
 
   async start(): Promise<void> {
@@ -114,25 +129,30 @@ export class ReceiverIngest {
         const state = decodeMessage(ReceiverState, payload);
         if (!state.ok) return this.#reject('malformed', topic, formatIssues(state.errors));
         if (state.value.receiverId !== receiverId) return this.#reject('spoofed_id', topic);
-        return this.#apply(receiverId, topic, {
+        await this.#apply(receiverId, topic, {
           online: state.value.online,
           lastState: json(state.value),
           ...(state.value.online ? { lastSeenAt: this.#o.now() } : {}),
           ...(state.value.agentVersion ? { agentVersion: state.value.agentVersion } : {}),
         });
+        return;
       }
       case 'receiverTelemetry': {
         const t = decodeMessage(Telemetry, payload);
         if (!t.ok) return this.#reject('malformed', topic, formatIssues(t.errors));
         if (t.value.receiverId !== receiverId) return this.#reject('spoofed_id', topic);
-        return this.#apply(receiverId, topic, {
+        const at = this.#o.now();
+        const known = await this.#apply(receiverId, topic, {
           online: true,
-          lastSeenAt: this.#o.now(),
+          lastSeenAt: at,
           telemetry: json(t.value),
           faults: t.value.faults,
           agentVersion: t.value.agentVersion,
           ...(t.value.firmware ? { firmware: t.value.firmware } : {}),
         });
+        if (known && this.#keepSample(receiverId, at, t.value.faults))
+          await this.#o.db.telemetrySample.create({ data: { receiverId, at, values: json(t.value) } });
+        return;
       }
       case 'receiverEvents': {
         const event = decodeReceiverEvent(payload);
@@ -157,7 +177,8 @@ export class ReceiverIngest {
     }
   }
 
-  async #apply(receiverId: string, topic: string, data: Prisma.ReceiverUpdateInput): Promise<void> {
+  /** Updates the receiver; false (and a rejection counted) when there is no such receiver. */
+  async #apply(receiverId: string, topic: string, data: Prisma.ReceiverUpdateInput): Promise<boolean> {
     if (typeof data.online === 'boolean') {
       // Flip first, conditionally, so only a real change becomes a live event.
       const flipped = await this.#o.db.receiver.updateMany({
@@ -171,8 +192,12 @@ export class ReceiverIngest {
       where: { id: receiverId },
       data: data as Prisma.ReceiverUpdateManyMutationInput,
     });
-    if (updated.count === 0) return this.#reject('unknown_receiver', topic);
+    if (updated.count === 0) {
+      this.#reject('unknown_receiver', topic);
+      return false;
+    }
     this.stats.accepted++;
+    return true;
   }
 
   /**
@@ -345,6 +370,20 @@ export class ReceiverIngest {
         deliveries: moved.count,
         at: at.toISOString(),
       });
+  }
+
+  /**
+   * Whether this report becomes a history sample: a receiver reports every 10 s or so,
+   * which would be ~120,000 rows per receiver over the retention; charts need a point
+   * every few minutes, and fault changes when they happen. (Per instance: with several
+   * instances a receiver may get a few more samples, never fewer.)
+   */
+  #keepSample(receiverId: string, at: Date, faults: readonly string[]): boolean {
+    const last = this.#lastSample.get(receiverId);
+    const faultKey = [...faults].sort().join(',');
+    const due = !last || at.getTime() - last.at >= this.#o.telemetrySampleS * 1000 || last.faults !== faultKey;
+    if (due) this.#lastSample.set(receiverId, { at: at.getTime(), faults: faultKey });
+    return due;
   }
 
   #reject(reason: string, topic: string, detail?: string): void {
