@@ -11,6 +11,7 @@ export * from './fleet/live-recording-renderer.js';
 export * from './fleet/recording-renderer.js';
 export * from './fleet/virtual-clock.js';
 export * from './fleet/virtual-receiver.js';
+export * from './fleet/virtual-speaker-line.js';
 export * from './fleet/virtual-sound-card.js';
 export * from './harness/controller-process.js';
 export * from './harness/mosquitto.js';

@@ -20,8 +20,10 @@ export interface MapReceiver {
   longitude: number;
   /** Fill colour (its state); the legend beside the map says what each means. */
   colour: string;
-  /** A word for its state, added as the class `state-<state>` and to its tooltip. */
+  /** A word for its state, added as the class `state-<state>`. */
   state: string;
+  /** Its state in words, in the user's language, for the tooltip (default: `state`). */
+  label?: string;
 }
 
 export interface AreaMapProps {
@@ -54,7 +56,12 @@ export function AreaMap({ areas, receivers, onReceiverClick, onMap, className }:
   // biome-ignore lint/correctness/useExhaustiveDependencies: the map is made once; onMap is read then
   useEffect(() => {
     if (!element.current) return;
-    const created = L.map(element.current, { zoomControl: true, attributionControl: Boolean(MAP_TILE_URL) });
+    // maxZoom: without a tile layer Leaflet has no zoom limit, and fitting one receiver would zoom without end.
+    const created = L.map(element.current, {
+      zoomControl: true,
+      attributionControl: Boolean(MAP_TILE_URL),
+      maxZoom: 18,
+    });
     if (MAP_TILE_URL) L.tileLayer(MAP_TILE_URL, { maxZoom: 19 }).addTo(created);
     created.setView([16.0, 107.5], 6);
     areaLayer.current = L.geoJSON(undefined, {
@@ -98,7 +105,7 @@ export function AreaMap({ areas, receivers, onReceiverClick, onMap, className }:
         fillOpacity: 0.95,
         className: `receiver receiver-${receiver.id} state-${receiver.state}`,
       });
-      marker.bindTooltip(`${receiver.name} — ${receiver.state}`);
+      marker.bindTooltip(`${receiver.name} — ${receiver.label ?? receiver.state}`);
       marker.on('click', () => clicks.current?.(receiver.id));
       marker.addTo(layer);
     }
@@ -113,7 +120,7 @@ export function AreaMap({ areas, receivers, onReceiverClick, onMap, className }:
     if (areasBounds?.isValid()) bounds.extend(areasBounds);
     for (const r of drawn.current) bounds.extend([r.latitude, r.longitude]);
     if (!bounds.isValid()) return;
-    map.current.fitBounds(bounds.pad(0.1));
+    map.current.fitBounds(bounds.pad(0.1), { maxZoom: 16 });
     fitted.current = true;
   }
 

@@ -43,7 +43,7 @@ export function Layout({ children }: { children: ReactNode }) {
             </li>
             {entries.map((entry) => (
               <li key={entry.to}>
-                <NavLink to={entry.to} onClick={() => setMenuOpen(false)}>
+                <NavLink to={entry.to} end onClick={() => setMenuOpen(false)}>
                   {t(entry.label)}
                 </NavLink>
               </li>

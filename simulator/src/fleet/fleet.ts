@@ -4,6 +4,7 @@ import type { LiveRecord } from './live-record.js';
 import { PlayLog } from './play-log.js';
 import type { PlayRecord } from './recording-renderer.js';
 import { type FleetSettings, type VirtualReceiverSpec, virtualReceiverParts } from './virtual-receiver.js';
+import { VirtualSpeakerLine } from './virtual-speaker-line.js';
 
 /**
  * Many virtual receivers in one process, each a real Agent with its own MQTT connection.
@@ -13,6 +14,8 @@ import { type FleetSettings, type VirtualReceiverSpec, virtualReceiverParts } fr
 export class Fleet {
   readonly agents = new Map<string, Agent>();
   readonly stores = new Map<string, MemoryStorage>();
+  /** Each receiver's speaker line (a test breaks one to see the silent test find it). */
+  readonly lines = new Map<string, VirtualSpeakerLine>();
   readonly #plays = new PlayLog();
   readonly #lives: LiveRecord[] = [];
   readonly #loss: LivePacketLoss;
@@ -81,6 +84,15 @@ export class Fleet {
     this.agents.clear();
   }
 
+  #lineOf(receiverId: string): VirtualSpeakerLine {
+    let line = this.lines.get(receiverId);
+    if (!line) {
+      line = new VirtualSpeakerLine();
+      this.lines.set(receiverId, line);
+    }
+    return line;
+  }
+
   async #startOne(spec: VirtualReceiverSpec): Promise<void> {
     let store = this.stores.get(spec.receiverId);
     if (!store) {
@@ -101,6 +113,7 @@ export class Fleet {
         },
       },
       store,
+      this.#lineOf(spec.receiverId),
     );
     const agent = await Agent.start(parts);
     this.#loss.attach(agent);

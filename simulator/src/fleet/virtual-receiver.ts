@@ -16,6 +16,7 @@ import { LiveRecordingRenderer } from './live-recording-renderer.js';
 import { type PlayRecord, RecordingRenderer } from './recording-renderer.js';
 import { driftingClock } from './virtual-clock.js';
 import { VirtualSoundCard } from './virtual-sound-card.js';
+import { VirtualSpeakerLine } from './virtual-speaker-line.js';
 
 export interface VirtualReceiverSpec {
   receiverId: string;
@@ -46,12 +47,13 @@ export interface FleetSettings {
  * memory (kept by the fleet, so a "power loss" restart finds its store), a timing-only
  * renderer for files that still reads and verifies their audio, the agent's real live
  * renderer (jitter buffer, Opus decoding, playout on controller time) on a virtual sound
- * card and amplifier, and a healthy board and modem.
+ * card and amplifier, a healthy board and modem, and a speaker line its silent test measures.
  */
 export function virtualReceiverParts(
   spec: VirtualReceiverSpec,
   fleet: FleetSettings,
   storage: Storage = new MemoryStorage(),
+  line: VirtualSpeakerLine = new VirtualSpeakerLine(),
 ): AgentParts {
   const clock = driftingClock(spec.offsetMs ?? 0, spec.driftPpm ?? 0);
   const config = parseAgentConfig(
@@ -121,6 +123,7 @@ export function virtualReceiverParts(
       reboot: async () => {},
     },
     modem: { read: async () => ({ type: '3g', rssiDbm: rssi, operator: 'Viettel' }) },
+    lineProbe: line,
     ...(fleet.log
       ? { log: (message: string, detail?: Record<string, unknown>) => fleet.log?.(spec.receiverId, message, detail) }
       : {}),
