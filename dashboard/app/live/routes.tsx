@@ -1,3 +1,4 @@
 import type { RouteObject } from 'react-router';
+import { LivePage } from './live-page.tsx';
 
-export const liveRoutes: RouteObject[] = [];
+export const liveRoutes: RouteObject[] = [{ path: 'live', element: <LivePage /> }];
