@@ -33,6 +33,8 @@ export interface DashboardSystemOptions {
   controllerEnv?: Record<string, string>;
   /** Receiver heartbeat interval (default 5 s, so presence changes show quickly). */
   heartbeatMs?: number;
+  /** Keep what each receiver heard of each live session as WAV under this directory (LiveRecord.wavPath). */
+  liveWavDir?: string;
 }
 
 /**
@@ -68,6 +70,7 @@ export class DashboardSystem {
           controllerUrl: system.controller.url,
           trustedKeys: await registry.trustedKeys(),
           heartbeatMs: options.heartbeatMs ?? 5000,
+          ...(options.liveWavDir ? { liveWavDir: options.liveWavDir } : {}),
         });
         await fleet.start(specs);
         const deadline = Date.now() + 30_000;

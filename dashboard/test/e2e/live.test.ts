@@ -1,13 +1,34 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeWav16 } from '@loa/simulator';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DashboardSystem, screenshot } from './harness.js';
 
+/** Where the receivers' recordings of each session go (what each one really sounded). */
+const wavDir = mkdtempSync(join(tmpdir(), 'loa-live-e2e-'));
+
+/** The loudest 100 ms of a recording, as RMS in dBFS. */
+function loudestDbfs(path: string): number {
+  const { sampleRate, samples } = decodeWav16(readFileSync(path));
+  const window = Math.round(sampleRate / 10);
+  let loudest = 0;
+  for (let start = 0; start + window <= samples.length; start += window) {
+    let sum = 0;
+    for (let i = start; i < start + window; i++) sum += ((samples[i] ?? 0) / 32768) ** 2;
+    loudest = Math.max(loudest, Math.sqrt(sum / window));
+  }
+  return 20 * Math.log10(Math.max(loudest, 1e-9));
+}
+
 let dash: DashboardSystem;
 beforeAll(async () => {
-  dash = await DashboardSystem.start({ fleetAreas: ['02680'] });
+  dash = await DashboardSystem.start({ fleetAreas: ['02680'], liveWavDir: wavDir });
 }, 90_000);
 afterAll(async () => {
   await dash?.stop();
+  rmSync(wavDir, { recursive: true, force: true });
 }, 60_000);
 /** Each test's pages are closed after it, passed or failed: an open page would hold its session. */
 const pages: Page[] = [];
@@ -134,6 +155,9 @@ describe('live speech from the browser', () => {
       expect(frames, record.receiverId).toBeGreaterThanOrEqual(50);
       expect(concealed / frames, record.receiverId).toBeLessThan(0.25);
       expect(heard, `${record.receiverId}: ${JSON.stringify(record.counters)}`).toBeGreaterThan(gaps);
+      // Real sound came out: Chromium's fake microphone beeps, far above digital silence (-inf dBFS).
+      expect(record.wavPath, record.wavError).toBeTruthy();
+      expect(loudestDbfs(record.wavPath as string), record.receiverId).toBeGreaterThan(-40);
     }
   }, 90_000);
 
