@@ -34,11 +34,17 @@ describe('alerts', () => {
 
     const approved = await call('POST', `/alerts/${alert.id}/approve`, u(`emergency2-${P}`));
     expect(approved.statusCode, approved.body).toBe(200);
-    expect(approved.json()).toMatchObject({ approved: true });
+    expect(approved.json()).toMatchObject({
+      approved: true,
+      createdBy: { username: u(`emergency-${P}`) },
+      approvedBy: { username: u(`emergency2-${P}`) },
+      issuedBy: null,
+    });
+    expect(approved.json().approvedAt).toEqual(expect.any(String));
 
     const issued = await call('POST', `/alerts/${alert.id}/issue`, u(`emergency-${P}`));
     expect(issued.statusCode, issued.body).toBe(200);
-    expect(issued.json().alert).toMatchObject({ state: 'issued' });
+    expect(issued.json().alert).toMatchObject({ state: 'issued', issuedBy: { username: u(`emergency-${P}`) } });
     const sent = await command(issued.json().commands[0].id);
     const tones = await database.db().tone.findMany();
     expect(sent).toMatchObject({
@@ -77,7 +83,11 @@ describe('alerts', () => {
       message: { vie: 'Hủy bỏ cảnh báo lũ quét vừa phát. Xin lỗi bà con.' },
     });
     expect(cancelled.statusCode, cancelled.body).toBe(200);
-    expect(cancelled.json().alert).toMatchObject({ state: 'cancelled' });
+    expect(cancelled.json().alert).toMatchObject({
+      state: 'cancelled',
+      cancelledBy: { username: user },
+      cancelReason: 'phát nhầm',
+    });
     const [stop, message] = cancelled.json().commands as { id: string }[];
     expect(await command((stop as { id: string }).id)).toMatchObject({
       kind: 'alert.cancel',

@@ -243,4 +243,34 @@ describe('CAP feed polling', () => {
     expect(second.errors).toHaveLength(1);
     expect(second.errors[0]).toMatch(/urn:c/);
   });
+
+  it('lists what came in and what became of it (GET /cap/messages), newest first, for emergency staff only', async () => {
+    policyTrust(SENDER, [P]);
+    const message = cap();
+    const taken = await post(writeCap(message));
+    expect(taken.statusCode, taken.body).toBe(201);
+    const stranger = cap({ sender: 'nobody@else.test' });
+    expect((await post(writeCap(stranger))).statusCode).toBe(422);
+    const inbox = await call('GET', '/cap/messages', u(`emergency-${commune0}`));
+    expect(inbox.statusCode, inbox.body).toBe(200);
+    const items = inbox.json().items as Array<{ identifier: string; outcome: string }>;
+    const mine = items.findIndex((i) => i.identifier === message.identifier);
+    const refused = items.findIndex((i) => i.identifier === stranger.identifier);
+    expect(items[mine]).toMatchObject({
+      sender: SENDER,
+      msgType: 'Alert',
+      outcome: 'draft',
+      source: `post ${u(`emergency-${P}`)}`,
+      alert: { id: taken.json().alertId, state: 'draft', status: 'Exercise', riskLevel: 3 },
+    });
+    expect(items[refused]).toMatchObject({
+      outcome: 'refused',
+      alert: null,
+      detail: expect.stringMatching(/not trusted/),
+    });
+    expect(refused).toBeLessThan(mine);
+    const onlyRefused = await call('GET', '/cap/messages?outcome=refused', u(`emergency-${commune0}`));
+    expect((onlyRefused.json().items as Array<{ outcome: string }>).every((i) => i.outcome === 'refused')).toBe(true);
+    expect((await call('GET', '/cap/messages', u(`official-${commune0}`))).statusCode).toBe(403);
+  });
 });

@@ -7,7 +7,16 @@ import { forbidden, Problem, ProblemSchema } from '../http/problem.js';
 import { loadAlert } from './alert-access.js';
 import { type AlertDeps, auditAlert, cancelAlert, conflict, issueAlert, MAX_ALERT_MS } from './alert-dispatch.js';
 import { resolveAlertTargets } from './alert-targets.js';
-import { AlertStateSchema, AlertView, alertView, CreateAlert, IdParams, Texts, UpdateAlert } from './alert-view.js';
+import {
+  AlertStateSchema,
+  AlertView,
+  alertPeople,
+  alertView,
+  CreateAlert,
+  IdParams,
+  Texts,
+  UpdateAlert,
+} from './alert-view.js';
 
 const Problems = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema };
 const Commands = Type.Array(Type.Object({ id: Type.String(), topicTarget: Type.String() }));
@@ -28,7 +37,13 @@ export interface AlertRoutesOptions extends Omit<AlertDeps, 'now'> {
 export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async (app, options) => {
   const { db } = options;
   const deps: AlertDeps = { ...options, now: options.now ?? (() => new Date()) };
-  const view = (row: Alert) => alertView(options.approval, row, deps.now());
+  /** Alerts as the API shows them, with the people named on them (one query for a whole list). */
+  const views = async (rows: Alert[]) => {
+    const people = await alertPeople(db, rows);
+    const now = deps.now();
+    return rows.map((row) => alertView(options.approval, row, now, people));
+  };
+  const view = async (row: Alert) => (await views([row]))[0] as ReturnType<typeof alertView>;
 
   function checkExpiry(expiresAt: Date) {
     const left = expiresAt.getTime() - deps.now().getTime();
@@ -92,7 +107,10 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
         await auditAlert(tx, principal, 'create', undefined, created);
         return created;
       });
-      return reply.status(201).header('location', `/alerts/${row.id}`).send(view(row));
+      return reply
+        .status(201)
+        .header('location', `/alerts/${row.id}`)
+        .send(await view(row));
     },
   );
 
@@ -137,7 +155,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
           ? creators.has(principal.userId) || principal.grants.some((g) => g.role === 'emergency' || g.role === 'admin')
           : r.areaCodes.some((c) => covers(principal, ['emergency', 'official'], paths.get(c) ?? '~')),
       );
-      return { items: mine.map(view) };
+      return { items: await views(mine) };
     },
   );
 
@@ -201,7 +219,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     async (request) => {
       const principal = requirePrincipal(request.principal);
       const issued = await issueAlert(deps, principal, await loadAlert(db, request.params.id, principal));
-      return { ...issued, alert: view(issued.alert) };
+      return { ...issued, alert: await view(issued.alert) };
     },
   );
 
@@ -259,7 +277,10 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
         await auditAlert(tx, principal, 'update', original, created);
         return created;
       });
-      return reply.status(201).header('location', `/alerts/${row.id}`).send(view(row));
+      return reply
+        .status(201)
+        .header('location', `/alerts/${row.id}`)
+        .send(await view(row));
     },
   );
 
@@ -288,7 +309,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
         ...(request.body.reason ? { reason: request.body.reason } : {}),
         ...(request.body.message ? { message: request.body.message as Record<string, string> } : {}),
       });
-      return { ...done, alert: view(done.alert) };
+      return { ...done, alert: await view(done.alert) };
     },
   );
 };

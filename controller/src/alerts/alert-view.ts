@@ -7,6 +7,7 @@ import {
   RiskLevelSchema,
 } from '@loa/protocols';
 import { type Static, Type } from '@sinclair/typebox';
+import type { Database } from '../database/client.js';
 import type { Alert } from '../generated/prisma/client.js';
 import { CircleSchema, PolygonSchema } from './alert-targets.js';
 import { type ApprovalRule, needsApproval } from './approval-rule.js';
@@ -85,6 +86,10 @@ export type UpdateAlert = Static<typeof UpdateAlert>;
 const STATES = ['draft', 'issued', 'updated', 'cancelled', 'expired'] as const;
 export const AlertStateSchema = Type.Union(STATES.map((s) => Type.Literal(s)));
 
+const PersonObject = Type.Object({ id: Type.String(), username: Type.String(), displayName: Type.String() });
+const Person = (description?: string) => Type.Union([PersonObject, Type.Null()], description ? { description } : {});
+export type AlertPerson = { id: string; username: string; displayName: string };
+
 export const AlertView = Type.Object(
   {
     id: Type.String(),
@@ -106,6 +111,12 @@ export const AlertView = Type.Object(
     expiresAt: Type.String({ format: 'date-time' }),
     needsApproval: Type.Boolean({ description: 'Whether a second person must approve it before it is issued' }),
     approved: Type.Boolean(),
+    createdBy: Person('Who drafted it (null: a CAP feed)'),
+    approvedBy: Person(),
+    approvedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+    issuedBy: Person(),
+    cancelledBy: Person('Who cancelled it (null: not cancelled, or its CAP sender)'),
+    cancelReason: Type.Union([Type.String(), Type.Null()]),
     revision: Type.Integer(),
     escalateAfterS: Type.Union([Type.Integer(), Type.Null()]),
     issuedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
@@ -117,8 +128,29 @@ export const AlertView = Type.Object(
 
 export const IdParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 
-/** An alert as the API shows it. */
-export function alertView(approval: ApprovalRule, row: Alert, now = new Date()) {
+type PersonIds = Pick<Alert, 'createdById' | 'approvedById' | 'issuedById' | 'cancelledById'>;
+
+/** The people named on these alerts (drafted, approved, issued, cancelled), by id, in one query. */
+export async function alertPeople(db: Database, rows: readonly PersonIds[]): Promise<Map<string, AlertPerson>> {
+  const ids = new Set<string>();
+  for (const r of rows)
+    for (const id of [r.createdById, r.approvedById, r.issuedById, r.cancelledById]) if (id) ids.add(id);
+  if (ids.size === 0) return new Map();
+  const users = await db.user.findMany({
+    where: { id: { in: [...ids] } },
+    select: { id: true, username: true, displayName: true },
+  });
+  return new Map(users.map((u) => [u.id, u]));
+}
+
+/** An alert as the API shows it (`people` from alertPeople; someone not found there is null). */
+export function alertView(
+  approval: ApprovalRule,
+  row: Alert,
+  now = new Date(),
+  people: ReadonlyMap<string, AlertPerson> = new Map(),
+) {
+  const person = (id: string | null) => (id ? (people.get(id) ?? null) : null);
   const polygons = row.polygons as Static<typeof PolygonSchema>[];
   const circles = row.circles as Static<typeof CircleSchema>[];
   const info = RISK_LEVEL_INFO[row.riskLevel as RiskLevel];
@@ -142,6 +174,12 @@ export function alertView(approval: ApprovalRule, row: Alert, now = new Date()) 
     expiresAt: row.expiresAt.toISOString(),
     needsApproval: needsApproval(approval, row.status, row.reachLevels),
     approved: row.approvedById !== null,
+    createdBy: person(row.createdById),
+    approvedBy: person(row.approvedById),
+    approvedAt: row.approvedAt?.toISOString() ?? null,
+    issuedBy: person(row.issuedById),
+    cancelledBy: person(row.cancelledById),
+    cancelReason: row.cancelReason,
     revision: row.revision,
     escalateAfterS: row.escalateAfterS,
     issuedAt: row.issuedAt?.toISOString() ?? null,

@@ -1,16 +1,38 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { ATOM_MEDIA_TYPE, CAP_MAX_BYTES, CAP_MEDIA_TYPE, parseCap, writeAtomFeed, writeCap } from '@loa/protocols';
 import { Type } from '@sinclair/typebox';
-import { requirePrincipal } from '../access/scope.js';
+import { covers, requirePrincipal } from '../access/scope.js';
 import { loadAlert } from '../alerts/alert-access.js';
 import { IdParams } from '../alerts/alert-view.js';
 import type { Database } from '../database/client.js';
 import type { Alert } from '../generated/prisma/client.js';
-import { notFound, Problem, ProblemSchema } from '../http/problem.js';
+import { forbidden, notFound, Problem, ProblemSchema } from '../http/problem.js';
 import { type CapIntakeDeps, takeCap } from './cap-intake.js';
 import { capFromAlert } from './cap-mapping.js';
 
 const XML_TYPES = [CAP_MEDIA_TYPE, 'application/xml', 'text/xml'];
+const CapMessageSchema = Type.Object({
+  id: Type.String(),
+  sender: Type.String(),
+  identifier: Type.String(),
+  sent: Type.String({ description: 'The message’s own sent time, as written' }),
+  msgType: Type.String({ description: 'Alert, Update, Cancel, Ack or Error' }),
+  source: Type.String({ description: '"post <username>" or the feed URL it came from' }),
+  outcome: Type.String({ description: 'draft, update, cancelled, ignored, refused' }),
+  detail: Type.Union([Type.String(), Type.Null()]),
+  receivedAt: Type.String({ format: 'date-time' }),
+  alert: Type.Union([
+    Type.Object({
+      id: Type.String(),
+      state: Type.String(),
+      status: Type.String(),
+      hazard: Type.String(),
+      riskLevel: Type.Integer(),
+      headline: Type.Record(Type.String(), Type.String()),
+    }),
+    Type.Null(),
+  ]),
+});
 const CapResultSchema = Type.Object({
   outcome: Type.String({ description: 'draft, update, cancelled, ignored, duplicate (refused is answered 422)' }),
   detail: Type.String(),
@@ -77,6 +99,89 @@ export const capRoutes: FastifyPluginAsyncTypebox<CapIntakeDeps> = async (app, d
       const status = result.outcome === 'draft' || result.outcome === 'update' ? 201 : 200;
       if (status === 201 && result.alertId) reply.header('location', `/alerts/${result.alertId}`);
       return reply.status(status).send(result);
+    },
+  );
+
+  app.get(
+    '/cap/messages',
+    {
+      schema: {
+        tags: ['cap'],
+        summary: 'The CAP inbox: messages taken in (posted or polled), newest first, with what became of each',
+        description:
+          'For emergency staff. A message that became an alert is listed when that alert touches your areas ' +
+          '(drawn-only alerts: for all emergency staff); refused, ignored and duplicate ones, which sounded nothing, ' +
+          'are listed for all emergency staff, so a sender misconfigured in CAP_TRUSTED_SENDERS is seen.',
+        querystring: Type.Object({
+          outcome: Type.Optional(Type.String({ maxLength: 20 })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+        }),
+        response: {
+          200: Type.Object({ items: Type.Array(CapMessageSchema) }),
+          401: ProblemSchema,
+          403: ProblemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const principal = requirePrincipal(request.principal);
+      if (!principal.grants.some((g) => g.role === 'emergency' || g.role === 'admin'))
+        throw forbidden('the CAP inbox is for emergency staff; ask an administrator for an emergency grant');
+      const { outcome, limit } = request.query;
+      const rows = await db.capMessage.findMany({
+        where: outcome ? { outcome } : {},
+        orderBy: { receivedAt: 'desc' },
+        take: limit,
+      });
+      const alerts = await db.alert.findMany({
+        where: { id: { in: rows.flatMap((r) => (r.alertId ? [r.alertId] : [])) } },
+      });
+      const paths = new Map(
+        (
+          await db.area.findMany({
+            where: { code: { in: [...new Set(alerts.flatMap((a) => a.areaCodes))] } },
+            select: { code: true, path: true },
+          })
+        ).map((a) => [a.code, a.path]),
+      );
+      const visible = new Map(
+        alerts
+          .filter(
+            (a) =>
+              a.areaCodes.length === 0 ||
+              a.areaCodes.some((c) => covers(principal, ['emergency'], paths.get(c) ?? '~')),
+          )
+          .map((a) => [a.id, a]),
+      );
+      const now = deps.now();
+      return {
+        items: rows
+          .filter((r) => !r.alertId || visible.has(r.alertId) || !alerts.some((a) => a.id === r.alertId))
+          .map((r) => {
+            const a = r.alertId ? visible.get(r.alertId) : undefined;
+            return {
+              id: r.id,
+              sender: r.sender,
+              identifier: r.identifier,
+              sent: r.sent,
+              msgType: r.msgType,
+              source: r.source,
+              outcome: r.outcome,
+              detail: r.detail,
+              receivedAt: r.receivedAt.toISOString(),
+              alert: a
+                ? {
+                    id: a.id,
+                    state: a.state === 'issued' && a.expiresAt <= now ? 'expired' : a.state,
+                    status: a.status,
+                    hazard: a.hazard,
+                    riskLevel: a.riskLevel,
+                    headline: a.headline as Record<string, string>,
+                  }
+                : null,
+            };
+          }),
+      };
     },
   );
 
