@@ -1,8 +1,11 @@
+import { loadAllPages } from '../api/all-pages.ts';
+import { type Area, loadAreas } from '../api/areas.ts';
 import { api } from '../api/client.ts';
+import type { Json } from '../api/json.ts';
 import { ApiError, must, type Problem } from '../api/problem.ts';
 import type { paths } from '../api/schema';
 
-type Json<T> = T extends { content: { 'application/json': infer J } } ? J : never;
+export type { Area };
 
 /** An alert as the API shows it (with who drafted, approved, issued and cancelled it). */
 export type Alert = Json<paths['/alerts/{id}']['get']['responses'][200]>;
@@ -16,37 +19,17 @@ export type UpdateAlertBody = NonNullable<
 export type Deliveries = Json<paths['/alerts/{id}/deliveries']['get']['responses'][200]>;
 export type DeliveryRow = Deliveries['items'][number];
 export type Receiver = Json<paths['/receivers']['get']['responses'][200]>['items'][number];
-/** An area, with its outline (GeoJSON, [lon, lat]) where one is stored. */
-export type Area = Json<paths['/areas']['get']['responses'][200]>['items'][number];
 
 /** Whether an alert still waits for a second person before it may be issued. */
 export const waitsForApproval = (alert: Pick<Alert, 'state' | 'needsApproval' | 'approved'>) =>
   alert.state === 'draft' && alert.needsApproval && !alert.approved;
 
-/** Every page of a paginated list (the lists answer at most 500 at a time). */
-async function allPages<T>(
-  load: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>,
-): Promise<T[]> {
-  const all: T[] = [];
-  let cursor: string | undefined;
-  for (let page = 0; page < 100; page++) {
-    const answer = await load(cursor);
-    all.push(...answer.items);
-    if (!answer.nextCursor) break;
-    cursor = answer.nextCursor;
-  }
-  return all;
-}
-
 export const fetchReceivers = () =>
-  allPages((cursor) =>
+  loadAllPages((cursor) =>
     must(api.GET('/receivers', { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } })),
   );
 
-export const fetchAreas = () =>
-  allPages((cursor) =>
-    must(api.GET('/areas', { params: { query: { limit: 500, boundary: true, ...(cursor ? { cursor } : {}) } } })),
-  );
+export const fetchAreas = () => loadAreas({ boundary: true });
 
 export async function fetchAlerts(state?: AlertState): Promise<Alert[]> {
   const answer = await must(api.GET('/alerts', { params: { query: state ? { state } : {} } }));

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
+import { loadAllPages } from '../api/all-pages.ts';
 import { api } from '../api/client.ts';
 import { useFleetEvents } from '../api/events.tsx';
 import { must } from '../api/problem.ts';
@@ -8,7 +9,6 @@ import { useLoad } from '../api/use-load.ts';
 import { formatDateTime, formatTime } from '../i18n/time.ts';
 import { useLanguage } from '../shell/language-switch.tsx';
 import { LoadStatus } from '../shell/status.tsx';
-import { loadAllPages } from './load-pages.ts';
 
 type Delivery = paths['/deliveries']['get']['responses'][200]['content']['application/json']['items'][number];
 

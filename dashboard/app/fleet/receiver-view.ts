@@ -1,7 +1,10 @@
 import type { paths } from '../api/schema';
 
 export type Receiver = paths['/receivers/{id}']['get']['responses'][200]['content']['application/json'];
-export type Area = paths['/areas']['get']['responses'][200]['content']['application/json']['items'][number];
+
+import type { Area } from '../api/areas.ts';
+
+export type { Area };
 
 /** What a technician sees first: dead, alive with a problem, alive and well, or switched off on purpose. */
 export type ReceiverState = 'online' | 'offline' | 'fault' | 'disabled';

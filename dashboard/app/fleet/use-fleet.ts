@@ -1,10 +1,10 @@
 import type { FleetEvent } from '@loa/protocols';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { loadAllPages } from '../api/all-pages.ts';
 import { api } from '../api/client.ts';
 import { useEventsState, useFleetEvents } from '../api/events.tsx';
 import { errorMessage, must } from '../api/problem.ts';
 import { applyEvent, isReceiverEvent } from './live-receiver.ts';
-import { loadAllPages } from './load-pages.ts';
 import type { Area, Receiver } from './receiver-view.ts';
 
 const PAGE = 500;

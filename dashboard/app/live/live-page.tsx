@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
+import { loadAreas } from '../api/areas.ts';
 import { useLoad } from '../api/use-load.ts';
 import { formatTime } from '../i18n/time.ts';
 import { useLanguage } from '../shell/language-switch.tsx';
@@ -14,7 +15,7 @@ import { ProblemNotice } from './problem-notice.tsx';
 import { PushToTalk, type TalkMode } from './push-to-talk.tsx';
 import { OpenSessions, RecentSessions, useRecentSessions } from './recent-sessions.tsx';
 import { SessionAccount } from './session-account.tsx';
-import { defaultTargets, effectiveTargets, loadAreas, speakableAreas, TargetAreas } from './target-areas.tsx';
+import { defaultTargets, effectiveTargets, speakableAreas, TargetAreas } from './target-areas.tsx';
 import './live.css';
 
 /** A press shorter than this is a slip: it opens nothing, so no village hears a chime for it. */
@@ -48,7 +49,7 @@ function Console({ me, speaker }: { me: Me; speaker: LiveSpeaker }) {
   const { phase } = state;
   const active = speaker.active;
 
-  const areas = useLoad(loadAreas, []);
+  const areas = useLoad(() => loadAreas(), []);
   const speakable = useMemo(() => (areas.data ? speakableAreas(me, areas.data) : []), [me, areas.data]);
   const areaNames = useMemo(() => new Map((areas.data ?? []).map((a) => [a.id, a.name])), [areas.data]);
   const [chosen, setChosen] = useState<Set<string>>();

@@ -1,27 +1,12 @@
 import { useTranslation } from 'react-i18next';
-import { api } from '../api/client.ts';
-import { must } from '../api/problem.ts';
-import type { paths } from '../api/schema';
+import type { Area } from '../api/areas.ts';
 import { areasWith, type Me } from '../shell/session.tsx';
 
-export type Area = paths['/areas']['get']['responses'][200]['content']['application/json']['items'][number];
 /** An area the user may speak to, with its depth below the user's own area (for indenting). */
 export interface SpeakableArea extends Area {
   depth: number;
   /** Codes of its ancestors among the speakable areas (to show a chosen parent includes it). */
   ancestors: string[];
-}
-
-/** Every area the user may see, all pages of GET /areas (top first, in path order). */
-export async function loadAreas(): Promise<Area[]> {
-  const all: Area[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await must(api.GET('/areas', { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }));
-    all.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return all;
 }
 
 /**

@@ -1,9 +1,9 @@
+import type { Area } from '../api/areas.ts';
+import type { Json } from '../api/json.ts';
 import type { paths } from '../api/schema';
 
 /** The answers and bodies these pages use, named once (from the generated OpenAPI types). */
-type Json<T> = T extends { content: { 'application/json': infer B } } ? B : never;
-
-export type Area = Json<paths['/areas']['get']['responses'][200]>['items'][number];
+export type { Area };
 export type LanguageCode = Area['languages'][number];
 export type TimelineItem = Json<paths['/timeline']['get']['responses'][200]>['items'][number];
 export type ScheduleView = Json<paths['/schedules/{id}']['get']['responses'][200]>;

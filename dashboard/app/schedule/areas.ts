@@ -1,26 +1,5 @@
-import { api } from '../api/client.ts';
-import { must } from '../api/problem.ts';
+import { type Area, isWithin } from '../api/areas.ts';
 import { areasWith, type Me } from '../shell/session.tsx';
-import type { Area } from './api-types.ts';
-
-/** Every area the user may see (the API pages them; a province has a few hundred at most). */
-export async function loadAreas(): Promise<Area[]> {
-  const areas: Area[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await must(api.GET('/areas', { params: { query: { limit: 500, ...(cursor ? { cursor } : {}) } } }));
-    areas.push(...page.items);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return areas;
-}
-
-/** Whether `area` is `code` or lies below it (areas only name their parent). */
-function isWithin(area: Area, code: string, byCode: Map<string, Area>): boolean {
-  for (let at: Area | undefined = area; at; at = at.parentCode ? byCode.get(at.parentCode) : undefined)
-    if (at.code === code) return true;
-  return false;
-}
 
 /** The areas where the user may create and schedule announcements (official or emergency role), top first. */
 export function schedulableAreas(areas: Area[], me: Me): Area[] {

@@ -1,6 +1,7 @@
 import { useCallback, useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
+import { loadAreas } from '../api/areas.ts';
 import { api } from '../api/client.ts';
 import { errorMessage, must } from '../api/problem.ts';
 import { useLoad } from '../api/use-load.ts';
@@ -8,7 +9,7 @@ import { Forbidden } from '../shell/not-found.tsx';
 import { areasWith, hasRole, useMe } from '../shell/session.tsx';
 import { LoadStatus } from '../shell/status.tsx';
 import type { Content, ContentCategory, LanguageCode } from './api-types.ts';
-import { areaLabel, loadAreas, schedulableAreas } from './areas.ts';
+import { areaLabel, schedulableAreas } from './areas.ts';
 import { formatDuration, languageName } from './labels.ts';
 import { CATEGORIES, categoryLabel } from './schedule-options.ts';
 import { UnsavedGuard } from './unsaved-guard.tsx';
@@ -25,7 +26,7 @@ export function NewAnnouncement() {
 function NewAnnouncementPage() {
   const { t } = useTranslation('schedule');
   const me = useMe();
-  const areas = useLoad(loadAreas, []);
+  const areas = useLoad(() => loadAreas(), []);
   const owners = useMemo(() => (areas.data ? schedulableAreas(areas.data, me) : []), [areas.data, me]);
   const [title, setTitle] = useState('');
   const [category, setCategory] = useState<ContentCategory>('announcement');

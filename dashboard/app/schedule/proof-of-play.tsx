@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
+import { loadAreas } from '../api/areas.ts';
 import { api } from '../api/client.ts';
 import { useFleetEvents } from '../api/events.tsx';
 import { errorMessage, must } from '../api/problem.ts';
@@ -12,7 +13,7 @@ import { Forbidden } from '../shell/not-found.tsx';
 import { hasRole, useMe } from '../shell/session.tsx';
 import { LoadStatus } from '../shell/status.tsx';
 import type { Delivery, DeliveryState } from './api-types.ts';
-import { areaLabel, loadAreas } from './areas.ts';
+import { areaLabel } from './areas.ts';
 import { DELIVERY_STATES, stateLabel } from './labels.ts';
 import { DAY_MS } from './week-layout.ts';
 import './schedule.css';
@@ -44,7 +45,7 @@ function ProofOfPlayPage() {
   const { t } = useTranslation('schedule');
   const language = useLanguage();
   const [params, setParams] = useSearchParams();
-  const areas = useLoad(loadAreas, []);
+  const areas = useLoad(() => loadAreas(), []);
   const schedules = useLoad(
     async () => (await must(api.GET('/schedules', { params: { query: { limit: 500 } } }))).items,
     [],

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useSearchParams } from 'react-router';
+import { loadAreas } from '../api/areas.ts';
 import { api } from '../api/client.ts';
 import { ApiError, errorMessage, must } from '../api/problem.ts';
 import { useLoad } from '../api/use-load.ts';
@@ -10,7 +11,7 @@ import { Forbidden } from '../shell/not-found.tsx';
 import { areasWith, hasRole, useMe } from '../shell/session.tsx';
 import { LoadStatus } from '../shell/status.tsx';
 import type { Conflict, Content, Priority, ScheduleInput } from './api-types.ts';
-import { areaLabel, loadAreas, schedulableAreas } from './areas.ts';
+import { areaLabel, schedulableAreas } from './areas.ts';
 import { ConflictReport } from './conflict-report.tsx';
 import { formatDuration, languageName, PRIORITIES, priorityClass, priorityLabel } from './labels.ts';
 import { type Repeat, toRrule, WEEKDAYS, type Weekday } from './recurrence.ts';
@@ -66,7 +67,7 @@ function ScheduleFormPage() {
   const language = useLanguage();
   const me = useMe();
   const [params] = useSearchParams();
-  const areas = useLoad(loadAreas, []);
+  const areas = useLoad(() => loadAreas(), []);
   const targetsOffered = useMemo(() => (areas.data ? schedulableAreas(areas.data, me) : []), [areas.data, me]);
   const contents = useLoad(
     async () => (await must(api.GET('/content', { params: { query: { limit: 200 } } }))).items,

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
+import { loadAreas } from '../api/areas.ts';
 import { api } from '../api/client.ts';
 import { useFleetEvents } from '../api/events.tsx';
 import { must } from '../api/problem.ts';
@@ -11,7 +12,7 @@ import { Forbidden } from '../shell/not-found.tsx';
 import { hasRole, useMe } from '../shell/session.tsx';
 import { LoadStatus } from '../shell/status.tsx';
 import type { TimelineItem } from './api-types.ts';
-import { areaLabel, calendarAreas, loadAreas } from './areas.ts';
+import { areaLabel, calendarAreas } from './areas.ts';
 import { DayList } from './day-list.tsx';
 import { PRIORITIES, priorityClass, priorityLabel } from './labels.ts';
 import { OccurrencePanel } from './occurrence-panel.tsx';
@@ -47,7 +48,7 @@ function WeekCalendarPage() {
   const me = useMe();
   const [params, setParams] = useSearchParams();
   const wide = useMediaQuery('(min-width: 48rem)');
-  const areas = useLoad(loadAreas, []);
+  const areas = useLoad(() => loadAreas(), []);
   const choices = useMemo(() => (areas.data ? calendarAreas(areas.data, me) : []), [areas.data, me]);
   const area = params.get('area') ?? choices[0]?.code;
   const weekStart = weekFrom(params.get('week'));

@@ -11,8 +11,8 @@ export interface Page<T> {
  */
 export async function loadAllPages<T>(
   fetchPage: (cursor: string | undefined) => Promise<Page<T>>,
-  onPage: (loaded: T[], done: boolean) => void,
-  cancelled: () => boolean,
+  onPage: (loaded: T[], done: boolean) => void = () => {},
+  cancelled: () => boolean = () => false,
 ): Promise<T[]> {
   const loaded: T[] = [];
   let cursor: string | undefined;
