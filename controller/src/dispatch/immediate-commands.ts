@@ -73,8 +73,9 @@ export async function sendImmediateToEach<K extends CommandKind>(
         ttlMs: command.ttlMs ?? IMMEDIATE_TTL_MS,
       }),
     );
-  await Promise.all(envelopes.map((envelope) => publishCommand(mqtt, envelope)));
   const sent = envelopes.map((e) => ({ id: e.id, topicTarget: commandTargetKey(e.target) }));
+  // Recorded before it is published: a receiver on a fast link acknowledges within
+  // milliseconds, and an acknowledgement of a command not yet recorded would be lost.
   await db.dispatchedCommand.createMany({
     data: envelopes.map((envelope, i) => ({
       id: envelope.id,
@@ -86,6 +87,7 @@ export async function sendImmediateToEach<K extends CommandKind>(
       expiresAt: new Date(envelope.expiresAt),
     })),
   });
+  await Promise.all(envelopes.map((envelope) => publishCommand(mqtt, envelope)));
   const first = envelopes[0];
   if (first)
     await recordAudit(db, {

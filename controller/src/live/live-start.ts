@@ -12,8 +12,8 @@ export interface IssuedLiveTarget {
 }
 
 /**
- * Sends live.start to every target. Unlike sendImmediateToEach, the envelopes are
- * recorded (DispatchedCommand and the session's issuedTargets) *before* they are
+ * Sends live.start to every target. Like sendImmediateToEach, the envelopes are
+ * recorded (DispatchedCommand and, here, the session's issuedTargets) *before* they are
  * published: a receiver acknowledges within milliseconds, and an acknowledgement that
  * arrived before its command was known would be lost.
  */
