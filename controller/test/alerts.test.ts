@@ -98,6 +98,12 @@ describe('alerts', () => {
       body: { item: { prelude: 'chime', priority: 'emergency', segments: [{ language: 'vie' }] } },
     });
     expect((await call('POST', `/alerts/${created.json().id}/cancel`, user, {})).statusCode).toBe(409);
+    // Each change was announced on /events (draft, issue, cancel), so colleagues' alert bars follow at once;
+    // the refused second cancel was not.
+    const changes = () => fx.events.filter((e) => e.type === 'alert.changed' && e.alertId === created.json().id);
+    await expect.poll(() => changes().length).toBe(3);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(changes()).toHaveLength(3);
   });
 
   it('says Exercise and Test alerts are not real, first, in what it synthesises', async () => {

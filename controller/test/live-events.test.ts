@@ -151,4 +151,16 @@ describe('live fleet events over the WebSocket', () => {
     });
     expect(status).toBe(401);
   });
+  it('announces alert changes to emergency staff and admins only (they re-read what they may see)', async () => {
+    const emergency = await openEvents('emergency-082');
+    const admin = await openEvents('admin');
+    const official = await openEvents('official-02680');
+    const technician = await openEvents('technician-082');
+    await bus.publish({ type: 'alert.changed', alertId: 'a1', at: new Date().toISOString() });
+    const got = (c: { messages: Array<Record<string, unknown>> }) => c.messages.some((m) => m.type === 'alert.changed');
+    await expect.poll(() => got(emergency) && got(admin)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(got(official)).toBe(false);
+    expect(got(technician)).toBe(false);
+  });
 });

@@ -4,6 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { covers, requirePrincipal } from '../access/scope.js';
 import type { Alert, Prisma } from '../generated/prisma/client.js';
 import { forbidden, Problem, ProblemSchema } from '../http/problem.js';
+import type { EventBus } from '../live-events/event-bus.js';
 import { loadAlert } from './alert-access.js';
 import { type AlertDeps, auditAlert, cancelAlert, conflict, issueAlert, MAX_ALERT_MS } from './alert-dispatch.js';
 import { resolveAlertTargets } from './alert-targets.js';
@@ -23,6 +24,8 @@ const Commands = Type.Array(Type.Object({ id: Type.String(), topicTarget: Type.S
 
 export interface AlertRoutesOptions extends Omit<AlertDeps, 'now'> {
   now?: () => Date;
+  /** Where every change of an alert is announced (`alert.changed` on /events), so other staff see it at once. */
+  bus?: EventBus;
   /** Default seconds after issue by which receivers should have started (ALERT_ESCALATE_AFTER_S). */
   escalateAfterS?: number;
 }
@@ -44,6 +47,20 @@ export const alertRoutes: FastifyPluginAsyncTypebox<AlertRoutesOptions> = async 
     return rows.map((row) => alertView(options.approval, row, now, people));
   };
   const view = async (row: Alert) => (await views([row]))[0] as ReturnType<typeof alertView>;
+
+  // Every successful change (each POST here: draft, approve, issue, update, cancel) is
+  // announced, so a cancel or an issue by one person shows on every colleague's alert
+  // bar at once instead of at their next poll.
+  const bus = options.bus;
+  if (bus)
+    app.addHook('onSend', async (request, reply, payload) => {
+      if (request.method !== 'POST' || reply.statusCode >= 300) return payload;
+      const params = request.params as { id?: string } | undefined;
+      let alertId = params?.id ?? null;
+      if (!alertId && typeof payload === 'string') alertId = (JSON.parse(payload) as { id?: string }).id ?? null;
+      void bus.publish({ type: 'alert.changed', alertId, at: deps.now().toISOString() }).catch(() => {});
+      return payload;
+    });
 
   function checkExpiry(expiresAt: Date) {
     const left = expiresAt.getTime() - deps.now().getTime();

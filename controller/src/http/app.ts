@@ -200,6 +200,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...options.commands,
       speech: audio.speech,
       approval: options.alertApproval ?? 'actual-district',
+      ...(options.bus ? { bus: options.bus } : {}),
       ...(options.alertEscalateAfterS ? { escalateAfterS: options.alertEscalateAfterS } : {}),
       ...(options.now ? { now: options.now } : {}),
     });

@@ -40,6 +40,14 @@ export const eventRoutes: FastifyPluginAsync<{ db: Database; bus: EventBus }> = 
       const principal = request.principal;
       if (!principal) return socket.close(1008, 'sign in first');
       const off = bus.on((event) => {
+        if (event.type === 'alert.changed') {
+          if (
+            principal.grants.some((g) => g.role === 'emergency' || g.role === 'admin') &&
+            socket.readyState === socket.OPEN
+          )
+            socket.send(JSON.stringify(event));
+          return;
+        }
         if (event.type === 'audio.job') {
           if ((event.userId === null || event.userId === principal.userId) && socket.readyState === socket.OPEN)
             socket.send(JSON.stringify(event));

@@ -28,6 +28,8 @@ import type { Database } from '../../src/database/client.js';
 import { type LoadProvince, seedLoadProvince } from '../../src/demo/load-province.js';
 import { databaseSequence } from '../../src/dispatch/sequence.js';
 import { buildApp } from '../../src/http/app.js';
+import { EventBus } from '../../src/live-events/event-bus.js';
+import type { FleetEvent } from '../../src/live-events/fleet-event.js';
 import { useFreshDatabase } from './database.js';
 
 /** Generated usernames are lower case. */
@@ -61,6 +63,8 @@ export interface AlertFixture {
   command: (id: string) => Promise<CommandEnvelope>;
   /** Every command topic the watcher saw, as received. */
   received: Array<{ topic: string; payload: Buffer }>;
+  /** Every event the app announced on its event bus (for /events), in order. */
+  events: FleetEvent[];
 }
 
 /**
@@ -84,6 +88,8 @@ export function useAlertFixture(prefix: string, options: { cap?: CapPolicy } = {
   let province: LoadProvince | undefined;
   let deps: AlertDeps | undefined;
   const received: Array<{ topic: string; payload: Buffer }> = [];
+  const events: FleetEvent[] = [];
+  let bus: EventBus | undefined;
   const cookies = new Map<string, string>();
 
   beforeAll(async () => {
@@ -131,9 +137,13 @@ export function useAlertFixture(prefix: string, options: { cap?: CapPolicy } = {
       key: loadSigningKey(jwk),
       nextSeq: databaseSequence(db, `alert-test-${u(P)}`),
     });
+    bus = new EventBus(config.REDIS_URL, `test-alert-events-${randomUUID()}`);
+    await bus.ready();
+    bus.on((event) => events.push(event));
     app = await buildApp({
       db,
       redis,
+      bus,
       rateLimitNamespace: `test-${randomUUID()}-`,
       commands: { signer, mqtt: controllerMqtt },
       assets: store,
@@ -162,6 +172,7 @@ export function useAlertFixture(prefix: string, options: { cap?: CapPolicy } = {
 
   afterAll(async () => {
     await app?.close();
+    await bus?.close();
     await audio?.close();
     await receiverMqtt?.endAsync();
     await controllerMqtt?.endAsync();
@@ -181,6 +192,7 @@ export function useAlertFixture(prefix: string, options: { cap?: CapPolicy } = {
     province: () => ready(province),
     P,
     received,
+    events,
     cookie: (user) => cookies.get(user) as string,
     call: (method, url, user, payload) =>
       ready(app).inject({

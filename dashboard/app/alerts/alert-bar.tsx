@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import { useFleetEvents } from '../api/events.tsx';
 import { errorMessage } from '../api/problem.ts';
 import { useLanguage } from '../shell/language-switch.tsx';
-import { type Alert, cancelAlert, fetchAlerts, onAlertsChanged } from './alert-api.ts';
+import { type Alert, announceAlertsChanged, cancelAlert, fetchAlerts, onAlertsChanged } from './alert-api.ts';
 import { RiskBadge, StatusMark, textOf } from './alert-marks.tsx';
 import { ConfirmDialog } from './confirm-dialog.tsx';
 import './alerts.css';
@@ -41,6 +41,9 @@ function useActiveAlerts() {
     };
   }, [load]);
   useFleetEvents((event) => {
+    // A colleague drafted, approved, issued or cancelled an alert: every alert view on this
+    // page (this bar, the console, an alert's page) re-reads at once.
+    if (event.type === 'alert.changed') return announceAlertsChanged();
     if (event.type !== 'alert.delivery' || known.current.has(event.alertId) || pending.current) return;
     // Many receivers answer at once: one refresh for the burst.
     pending.current = setTimeout(() => {

@@ -64,6 +64,12 @@ export const FleetEventSchema = Type.Union([
     escalated: Type.Optional(Type.Literal(true)),
     at,
   }),
+  /**
+   * An alert was drafted, approved, issued, updated or cancelled (by anyone): sent to
+   * every emergency user and admin, who re-read the alerts they may see through the API
+   * (the event names no content, so it needs no area scope).
+   */
+  Type.Object({ type: Type.Literal('alert.changed'), alertId: Type.Union([Type.String(), Type.Null()]), at }),
   Type.Object({
     type: Type.Literal('live.delivery'),
     sessionId: Type.String(),
