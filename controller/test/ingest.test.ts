@@ -248,6 +248,34 @@ describe('offline flagging', () => {
     expect((await db.receiver.findUniqueOrThrow({ where: { id: SILENT } })).online).toBe(false);
   });
 
+  it('gives a receiver set to report every 60 s two and a half of its periods (150 s) before flagging it', async () => {
+    const db = database.db();
+    const now = new Date();
+    const slow = (silentS: number) =>
+      db.receiver.update({
+        where: { id: RECENT },
+        data: {
+          online: true,
+          lastSeenAt: new Date(now.getTime() - silentS * 1000),
+          telemetry: { ...telemetry(RECENT), intervalS: 60 },
+        },
+      });
+    await slow(100);
+    expect(await flagSilentReceivers(db, now)).not.toContain(RECENT);
+    await slow(151);
+    expect(await flagSilentReceivers(db, now)).toContain(RECENT);
+    // A report period shorter than the limit does not shorten it (one lost beat is no alarm).
+    await db.receiver.update({
+      where: { id: RECENT },
+      data: {
+        online: true,
+        lastSeenAt: new Date(now.getTime() - 20_000),
+        telemetry: { ...telemetry(RECENT), intervalS: 5 },
+      },
+    });
+    expect(await flagSilentReceivers(db, now)).not.toContain(RECENT);
+  });
+
   it('runs the sweep on a BullMQ schedule, flagging within seconds', async () => {
     const db = database.db();
     await db.receiver.update({

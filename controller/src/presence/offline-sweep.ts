@@ -8,9 +8,20 @@ import type { Database } from '../database/client.js';
  */
 export const DEFAULT_SILENCE_MS = 25_000;
 
+/** Beats a receiver may miss before it is offline (see DEFAULT_SILENCE_MS). */
+const MISSED_BEATS = 2.5;
+
+/** How long this receiver's silence may last: the limit, or 2.5 of its own report periods if longer. */
+function silenceAllowedMs(telemetry: unknown, silenceMs: number): number {
+  const intervalS = (telemetry as { intervalS?: unknown } | null)?.intervalS;
+  return typeof intervalS === 'number' ? Math.max(silenceMs, intervalS * 1000 * MISSED_BEATS) : silenceMs;
+}
+
 /**
  * Flags as offline every receiver marked online whose last report is older than the
- * silence limit; returns their ids. Safe to run from any instance at any time.
+ * silence limit — or than 2.5 of its own report periods, for a receiver a technician set
+ * to report less often (its telemetry says `intervalS`) — and returns their ids. Safe to
+ * run from any instance at any time.
  */
 export async function flagSilentReceivers(
   db: Database,
@@ -18,10 +29,13 @@ export async function flagSilentReceivers(
   silenceMs = DEFAULT_SILENCE_MS,
 ): Promise<string[]> {
   const cutoff = new Date(now.getTime() - silenceMs);
-  const silent = await db.receiver.findMany({
+  const candidates = await db.receiver.findMany({
     where: { online: true, OR: [{ lastSeenAt: { lt: cutoff } }, { lastSeenAt: null }] },
-    select: { id: true },
+    select: { id: true, lastSeenAt: true, telemetry: true },
   });
+  const silent = candidates.filter(
+    (r) => !r.lastSeenAt || now.getTime() - r.lastSeenAt.getTime() > silenceAllowedMs(r.telemetry, silenceMs),
+  );
   if (silent.length === 0) return [];
   const ids = silent.map((r) => r.id);
   // Re-check the condition in the update, so a report that arrived meanwhile wins.

@@ -26,7 +26,11 @@ export const HEALTH_LIMITS = { overheatC: 80, batteryLowPct: 20, storageFullByte
  * unknown reading and its fault (modem_error, storage_error) rather than no heartbeat:
  * the heartbeat is also the receiver's presence, so it must go out whatever breaks.
  */
-export async function readTelemetry(s: HeartbeatSources, startedAtMonotonic: number): Promise<Telemetry> {
+export async function readTelemetry(
+  s: HeartbeatSources,
+  startedAtMonotonic: number,
+  everyMs?: number,
+): Promise<Telemetry> {
   const [network, power, temperatureC, disk, firmware] = await Promise.all([
     s.modem.read().catch(async (error: unknown) => {
       await s.faults.raise('modem_error', String(error));
@@ -64,6 +68,8 @@ export async function readTelemetry(s: HeartbeatSources, startedAtMonotonic: num
     ...(temperatureC === undefined ? {} : { temperatureC }),
     faults: s.faults.list(),
     ...(scheduleVersion === undefined ? {} : { scheduleVersion }),
+    // The period, so the controller knows how long a silence means offline for this receiver.
+    ...(everyMs === undefined ? {} : { intervalS: Math.max(1, Math.round(everyMs / 1000)) }),
   };
 }
 
@@ -96,7 +102,7 @@ export class Heartbeat {
   }
 
   async beat(): Promise<Telemetry> {
-    const telemetry = await readTelemetry(this.sources, this.#started);
+    const telemetry = await readTelemetry(this.sources, this.#started, this.everyMs);
     await this.send(telemetry).catch((error: unknown) => this.log('telemetry not sent', { error: String(error) }));
     return telemetry;
   }

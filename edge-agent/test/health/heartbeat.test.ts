@@ -54,7 +54,11 @@ describe('heartbeat', () => {
       clock: { synced: true, offsetMs: 12 },
       scheduleVersion: 7,
       faults: [],
+      // Its period, so the controller knows how long a silence from it means offline.
+      intervalS: 10,
     });
+    heartbeat.setPeriod(60_000);
+    expect((await heartbeat.beat()).intervalS).toBe(60);
   });
 
   it('latches faults from readings once, clears them when the reading recovers, and still beats when a probe fails', async () => {

@@ -58,6 +58,14 @@ export const Telemetry = Type.Object(
     temperatureC: Type.Optional(Type.Number({ minimum: -60, maximum: 150 })),
     faults: Type.Array(FaultCodeSchema, { maxItems: 32, description: 'Faults currently latched' }),
     scheduleVersion: Type.Optional(Type.Integer({ minimum: 0 })),
+    intervalS: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 86_400,
+        description:
+          'Seconds until the next report (the heartbeat period): the controller waits 2.5 of them before calling the receiver offline',
+      }),
+    ),
   },
   { $id: 'Telemetry', additionalProperties: false },
 );
