@@ -108,7 +108,7 @@ describe('emergency staff in Chromium', () => {
     const colour = await operator.evaluate(
       `getComputedStyle(document.querySelector('.risk-option.risk-4')).backgroundColor`,
     );
-    expect(colour).toBe('rgb(198, 40, 40)'); // --risk-4
+    expect(colour).toBe('rgb(213, 0, 0)'); // --risk-4, red #D50000 (Decision 18)
 
     // Draw a rectangle over some of the commune's 25 receivers with mouse clicks on the map.
     await expect.poll(async () => (await receiverDots(operator)).length, { timeout: 15_000 }).toBe(dash.specs.length);

@@ -13,6 +13,8 @@ let dash: DashboardSystem;
 let victim: string;
 let tested: string;
 let testedName: string;
+/** A receiver whose reports stop while its connection stays up (power gone behind a router that keeps the TCP link). */
+let hung: string;
 
 // The agent's own heartbeat default (10 s), not the harness's quicker 5 s: the 30 s must
 // hold with the settings a real receiver runs with.
@@ -23,6 +25,7 @@ beforeAll(async () => {
   const ids = dash.specs.map((s) => s.receiverId).sort();
   victim = ids[0] as string;
   tested = ids[1] as string;
+  hung = ids[2] as string;
   const api = await dash.system.as('technician-10');
   testedName = (await api.request<{ name: string }>('GET', `/receivers/${tested}`)).name;
 }, 120_000);
@@ -107,6 +110,27 @@ describe('the technician in Chromium', () => {
     await screenshot(page, 'fleet');
     await page.context().close();
   }, 90_000);
+
+  it('sees a receiver that falls silent without closing its connection offline within 30 s', async () => {
+    // The worst case of a power loss: the broker hears no disconnect (nothing closes the
+    // TCP link), so only the controller's silence limit (2.5 periods of 10 s) can tell.
+    const page = await dash.signedIn('technician-10', { width: 1280, height: 900 });
+    await openFleet(page);
+    const row = page.getByRole('row', { name: new RegExp(`${hung}\\b`) });
+    await expect.poll(() => row.textContent(), { timeout: 15_000 }).toContain('Trực tuyến');
+    const stoppedAt = Date.now();
+    agentOf(hung).heartbeat.stop();
+    await expect
+      .poll(async () => (await row.textContent())?.includes('Mất kết nối') ?? false, { timeout: 40_000, interval: 250 })
+      .toBe(true);
+    const silentMs = Date.now() - stoppedAt;
+    console.log(`reports stopped → offline on the page: ${silentMs} ms`);
+    expect(silentMs).toBeLessThanOrEqual(30_000);
+    // Not before the limit either: one or two lost reports are not an outage.
+    expect(silentMs).toBeGreaterThan(25_000 - HEARTBEAT_MS);
+    agentOf(hung).heartbeat.start();
+    await page.context().close();
+  }, 75_000);
 
   it('runs a silent test and sets the volume on an online receiver, with the answers in the history', async () => {
     const page = await dash.signedIn('technician-10', { width: 1280, height: 900 });
