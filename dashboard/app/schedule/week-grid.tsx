@@ -83,6 +83,9 @@ export function WeekGrid({
       {placed.map((p) => {
         const { item } = p;
         const cancelled = isCancelled(item);
+        // The full account (day, end time, receivers' reports) is in the tooltip and, for
+        // screen readers, in hidden text around the visible words (the accessible name
+        // must contain what is seen: WCAG 2.5.3).
         const label = [
           formatDay(item.startsAt, language),
           `${formatTime(item.startsAt, language)}–${formatTime(item.endsAt, language)}`,
@@ -90,6 +93,7 @@ export function WeekGrid({
           priorityLabel(t, item.priority),
           cancelled ? t('cancelledTag') : deliverySummary(t, item.deliveries),
         ].join(', ');
+        const summary = cancelled ? '' : deliverySummary(t, item.deliveries);
         return (
           <button
             key={item.occurrenceId}
@@ -103,14 +107,16 @@ export function WeekGrid({
                 '--lanes': p.lanes,
               } as CSSProperties
             }
-            aria-label={label}
             title={label}
             onClick={() => onSelect(item)}
           >
-            <span className="occ-time">{formatTime(item.startsAt, language)}</span>{' '}
+            <span className="visually-hidden">{formatDay(item.startsAt, language)}, </span>
+            <span className="occ-time">{formatTime(item.startsAt, language)}</span>
+            <span className="visually-hidden">–{formatTime(item.endsAt, language)}</span>{' '}
             <span className="occ-priority">{priorityLabel(t, item.priority)}</span>{' '}
             <span className="occ-title">{item.title}</span>
             {cancelled && <span className="occ-cancelled"> ({t('cancelledTag')})</span>}
+            {summary && <span className="visually-hidden">, {summary}</span>}
           </button>
         );
       })}
