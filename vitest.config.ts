@@ -15,7 +15,14 @@ export default defineConfig({
   test: {
     projects: ['protocols', 'controller', 'edge-agent', 'simulator', 'dashboard'].map((name) => ({
       extends: true,
-      test: { name, include: [`${name}/test/**/*.test.ts`], testTimeout: 20_000 },
+      test: {
+        name,
+        include: [`${name}/test/**/*.test.ts`],
+        testTimeout: 20_000,
+        // The browser tests (a controller, a fleet and Chromium each) run after the rest,
+        // so they do not load the machine under the simulator's timing-sensitive scenarios.
+        sequence: { groupOrder: name === 'dashboard' ? 1 : 0 },
+      },
     })),
   },
 });
