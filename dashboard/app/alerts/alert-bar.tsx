@@ -1,57 +1,27 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link } from 'react-router';
 import { useFleetEvents } from '../api/events.tsx';
 import { errorMessage } from '../api/problem.ts';
 import { useLanguage } from '../shell/language-switch.tsx';
-import { type Alert, announceAlertsChanged, cancelAlert, fetchAlerts, onAlertsChanged } from './alert-api.ts';
+import { type Alert, announceAlertsChanged, cancelAlert } from './alert-api.ts';
 import { RiskBadge, StatusMark, textOf } from './alert-marks.tsx';
 import { ConfirmDialog } from './confirm-dialog.tsx';
+import { useAlertList } from './use-alert-list.ts';
 import './alerts.css';
 
-const REFRESH_MS = 15_000;
-
 /**
- * The alerts on air in the user's scope, refreshed every 15 s, at once when a page of this
- * app issues or cancels one, and when a delivery of an alert not listed yet arrives.
+ * The alerts on air in the user's scope. The bar is on every page of emergency staff, so
+ * it also relays the controller's `alert.changed` to every alert view of the page.
  */
 function useActiveAlerts() {
-  const [alerts, setAlerts] = useState<Alert[]>([]);
-  const [error, setError] = useState<string>();
-  const known = useRef(new Set<string>());
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-  const load = useCallback(() => {
-    fetchAlerts('issued').then(
-      (items) => {
-        known.current = new Set(items.map((a) => a.id));
-        setAlerts(items);
-        setError(undefined);
-      },
-      (failure: unknown) => setError(errorMessage(failure)),
-    );
-  }, []);
-  useEffect(() => {
-    load();
-    const timer = setInterval(load, REFRESH_MS);
-    const unsubscribe = onAlertsChanged(load);
-    return () => {
-      clearInterval(timer);
-      unsubscribe();
-      clearTimeout(pending.current);
-    };
-  }, [load]);
+  const list = useAlertList('issued', { refreshMs: 15_000, settleMs: 1000, ignoreDeliveriesOfListed: true });
   useFleetEvents((event) => {
     // A colleague drafted, approved, issued or cancelled an alert: every alert view on this
     // page (this bar, the console, an alert's page) re-reads at once.
-    if (event.type === 'alert.changed') return announceAlertsChanged();
-    if (event.type !== 'alert.delivery' || known.current.has(event.alertId) || pending.current) return;
-    // Many receivers answer at once: one refresh for the burst.
-    pending.current = setTimeout(() => {
-      pending.current = undefined;
-      load();
-    }, 1000);
+    if (event.type === 'alert.changed') announceAlertsChanged();
   });
-  return { alerts, error, reload: load };
+  return { ...list, alerts: list.alerts ?? [] };
 }
 
 /** The always-visible bar of active alerts, each with its one-action Cancel (rendered by the shell for emergency staff). */

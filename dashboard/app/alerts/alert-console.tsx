@@ -1,19 +1,16 @@
 import type { ParseKeys } from 'i18next';
-import { useCallback, useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
-import { useFleetEvents } from '../api/events.tsx';
-import { errorMessage } from '../api/problem.ts';
 import { formatDateTime } from '../i18n/time.ts';
 import { useLanguage } from '../shell/language-switch.tsx';
 import { Forbidden } from '../shell/not-found.tsx';
 import { hasRole, useMe } from '../shell/session.tsx';
 import { LoadStatus } from '../shell/status.tsx';
-import { type Alert, type AlertState, fetchAlerts, onAlertsChanged, waitsForApproval } from './alert-api.ts';
+import { type Alert, type AlertState, waitsForApproval } from './alert-api.ts';
 import { HazardName, RiskBadge, StateBadge, StatusMark, textOf } from './alert-marks.tsx';
 import './alerts.css';
+import { useAlertList } from './use-alert-list.ts';
 
-const REFRESH_MS = 10_000;
 type Filter = 'all' | 'waiting' | AlertState;
 const FILTERS: ReadonlyArray<{ value: Filter; label: ParseKeys<'alerts'> }> = [
   { value: 'all', label: 'filterAll' },
@@ -31,36 +28,14 @@ export function AlertConsole() {
   const me = useMe();
   const [params, setParams] = useSearchParams();
   const filter = (FILTERS.find((f) => f.value === params.get('state'))?.value ?? 'all') as Filter;
-  const [alerts, setAlerts] = useState<Alert[]>();
-  const [error, setError] = useState<string>();
-  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
-
-  const load = useCallback(() => {
-    const state = filter === 'all' ? undefined : filter === 'waiting' ? 'draft' : filter;
-    fetchAlerts(state).then(
-      (items) => {
-        setAlerts(filter === 'waiting' ? items.filter(waitsForApproval) : items);
-        setError(undefined);
-      },
-      (failure: unknown) => setError(errorMessage(failure)),
-    );
-  }, [filter]);
-  useEffect(() => {
-    load();
-    const timer = setInterval(load, REFRESH_MS);
-    const unsubscribe = onAlertsChanged(load);
-    return () => {
-      clearInterval(timer);
-      unsubscribe();
-      clearTimeout(pending.current);
-    };
-  }, [load]);
-  useFleetEvents((event) => {
-    if (event.type !== 'alert.delivery' || pending.current) return;
-    pending.current = setTimeout(() => {
-      pending.current = undefined;
-      load();
-    }, 2000);
+  const {
+    alerts,
+    error,
+    reload: load,
+  } = useAlertList(filter === 'all' ? undefined : filter === 'waiting' ? 'draft' : filter, {
+    refreshMs: 10_000,
+    settleMs: 2000,
+    ...(filter === 'waiting' ? { select: (items: Alert[]) => items.filter(waitsForApproval) } : {}),
   });
 
   if (!hasRole(me, 'emergency')) return <Forbidden />;

@@ -2734,7 +2734,7 @@ export interface paths {
         };
         /**
          * A receiver's telemetry history (battery, signal, temperature, ...), oldest first
-         * @description Every telemetry report the controller received from the receiver in [from, to] (default: the last 24 h), kept for TELEMETRY_RETENTION_DAYS days. When more reports than `limit` fall in the range they are thinned evenly (the last of every equal run of samples is kept, the newest always), so the points still cover the whole range.
+         * @description The telemetry samples kept for the receiver in [from, to] (default: the last 24 h): one report every TELEMETRY_SAMPLE_S seconds, and every report whose faults changed, kept for TELEMETRY_RETENTION_DAYS days. When more reports than `limit` fall in the range they are thinned evenly (the last of every equal run of samples is kept, the newest always), so the points still cover the whole range.
          */
         get: {
             parameters: {

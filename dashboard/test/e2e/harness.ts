@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Fleet, System, type VirtualReceiverSpec } from '@loa/simulator';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -51,6 +51,12 @@ export class DashboardSystem {
   ) {}
 
   static async start(options: DashboardSystemOptions = {}): Promise<DashboardSystem> {
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `no Chromium at ${CHROMIUM}: run bash scripts/tools.sh (installs Debian's chromium), or set CHROMIUM_PATH`,
+      );
+    if (!existsSync(`${DASHBOARD_DIR}/index.html`))
+      throw new Error(`the dashboard is not built in ${DASHBOARD_DIR}: run npm run build --workspace dashboard`);
     const system = await System.start({
       province: { demo: true },
       password: 'loa-demo',
